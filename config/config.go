@@ -1,0 +1,129 @@
+// Package config defines Meridian's YAML configuration, its defaults and its
+// validation. Load refuses unknown keys and wrong types with the file, the
+// line and what to write instead.
+package config
+
+import "time"
+
+// Config is the whole configuration of one Meridian instance.
+type Config struct {
+	// Brokers are the Kafka bootstrap servers. Empty means "embedded":
+	// allowed for `meridian dev`, refused by `meridian run`.
+	Brokers []string `yaml:"brokers"`
+	// ClientID is the Kafka client id, shown in broker logs and quotas.
+	ClientID string `yaml:"client_id"`
+	// Group is the consumer group shared by all instances of one pipeline.
+	Group     string    `yaml:"group"`
+	Kafka     Kafka     `yaml:"kafka"`
+	Topics    Topics    `yaml:"topics"`
+	EventTime EventTime `yaml:"event_time"`
+	Pipeline  Pipeline  `yaml:"pipeline"`
+	HTTP      HTTP      `yaml:"http"`
+	Rules     []Rule    `yaml:"rules"`
+	Generator Generator `yaml:"generator"`
+
+	// source is the file the configuration was parsed from, and pos the
+	// line and column of every value it set, by key path ("topics.partitions",
+	// "rules[2].event"), so Validate can point at the file.
+	source string
+	pos    map[string]position
+}
+
+// Kafka holds client security settings. Secrets may be written as
+// ${ENV_VAR}; Load expands them and refuses unset variables.
+type Kafka struct {
+	SASL SASL `yaml:"sasl"`
+	TLS  bool `yaml:"tls"`
+}
+
+// SASL selects a SASL mechanism: "", "plain", "scram-sha-256" or "scram-sha-512".
+type SASL struct {
+	Mechanism string `yaml:"mechanism"`
+	Username  string `yaml:"username"`
+	Password  string `yaml:"password"`
+}
+
+// Topics names the topics Meridian reads and writes.
+type Topics struct {
+	Inputs     []string `yaml:"inputs"`
+	Actions    string   `yaml:"actions"`
+	DeadLetter string   `yaml:"dead_letter"`
+	// Partitions is used only when Meridian creates topics (`meridian dev`).
+	Partitions int32 `yaml:"partitions"`
+}
+
+// EventTime configures the per-partition watermark.
+type EventTime struct {
+	// AllowedDisorder is subtracted from the highest event time seen to
+	// give the watermark.
+	AllowedDisorder time.Duration `yaml:"allowed_disorder"`
+	// IdleAfter is how long a partition may see no records before the wall
+	// clock advances its watermark.
+	IdleAfter time.Duration `yaml:"idle_after"`
+}
+
+// Pipeline tunes batching and shutdown.
+type Pipeline struct {
+	// MaxBatch caps the records a task processes between produce flushes.
+	MaxBatch int `yaml:"max_batch"`
+	// ShutdownTimeout bounds how long SIGINT/SIGTERM waits for batches in
+	// flight to be produced and their offsets committed.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// HTTP configures the operations and API server.
+type HTTP struct {
+	Addr string `yaml:"addr"`
+}
+
+// Rule is the simple decision step used until model-based decisioning
+// lands: an event of type Event produces one action.
+type Rule struct {
+	// ID names the rule in decisions' reasons; unique among rules.
+	ID string `yaml:"id"`
+	// Event is the event type that triggers the rule, e.g. payment_failed.
+	Event string `yaml:"event"`
+	// Action is the action id written to the actions topic.
+	Action string `yaml:"action"`
+	// Channel is one of email, sms, push, web, app, call_center.
+	Channel string `yaml:"channel"`
+	// Value is the business value of the action (>= 0).
+	Value float64 `yaml:"value"`
+	// Weight is the priority weight (> 0; 1 when the file leaves it out);
+	// the score is Value x Weight.
+	Weight float64 `yaml:"weight"`
+	// TTL is how long the action stays valid after the event (24h when
+	// the file leaves it out).
+	TTL time.Duration `yaml:"ttl"`
+	// Payload maps payload keys to templates. A template is literal text
+	// with {customer_id}, {event_id}, {type} and {attrs.NAME} substituted.
+	Payload map[string]string `yaml:"payload"`
+}
+
+// Generator configures the W1 workload generator (`meridian gen`, `dev`, `bench`).
+type Generator struct {
+	// Seed makes the generated workload reproducible.
+	Seed int64 `yaml:"seed"`
+	// Customers is the number of distinct customer ids (>= 1).
+	Customers int `yaml:"customers"`
+	// Rate is events per second; 0 means as fast as possible for `gen`.
+	Rate int `yaml:"rate"`
+}
+
+// Default returns the configuration used for every key the file leaves out.
+func Default() Config {
+	return Config{
+		ClientID: "meridian",
+		Group:    "meridian",
+		Topics: Topics{
+			Inputs:     []string{"clickstream", "bss", "outcomes"},
+			Actions:    "actions",
+			DeadLetter: "meridian.dlq",
+			Partitions: 12,
+		},
+		EventTime: EventTime{AllowedDisorder: 2 * time.Second, IdleAfter: time.Second},
+		Pipeline:  Pipeline{MaxBatch: 10000, ShutdownTimeout: 30 * time.Second},
+		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
+		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},
+	}
+}

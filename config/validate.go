@@ -1,0 +1,254 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// channels are the channels a rule may send on.
+var channels = []string{"email", "sms", "push", "web", "app", "call_center"}
+
+// saslMechanisms are the accepted values of kafka.sasl.mechanism; "" means
+// no SASL.
+var saslMechanisms = []string{"", "plain", "scram-sha-256", "scram-sha-512"}
+
+var eventTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+
+// checker collects semantic errors, placing each at the value it blames
+// when that value came from the file.
+type checker struct {
+	c    *Config
+	errs Errors
+}
+
+// fail reports a problem with the value at path. A value the file did not
+// set is placed at its nearest enclosing key that the file did set.
+func (k *checker) fail(path, format string, args ...any) {
+	e := &Error{File: k.c.source, Path: path, Msg: fmt.Sprintf(format, args...)}
+	for p := path; p != ""; p = parent(p) {
+		if pos, ok := k.c.pos[p]; ok {
+			e.Line, e.Col = pos.line, pos.col
+			break
+		}
+	}
+	k.errs = append(k.errs, e)
+}
+
+// parent strips the last key or index: rules[2].event -> rules[2] -> rules.
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// Validate checks the values of c against each other and their ranges. Its
+// errors (a *Errors) carry file:line:col for values that came from a file.
+func (c *Config) Validate() error {
+	k := &checker{c: c}
+	k.brokers()
+	k.nonEmpty("client_id", c.ClientID)
+	k.nonEmpty("group", c.Group)
+	k.sasl()
+	k.topics()
+	k.timing()
+	k.address("http.addr", c.HTTP.Addr, false)
+	k.rules()
+	if c.Generator.Customers < 1 {
+		k.fail("generator.customers", "generator.customers must be at least 1, got %d; write e.g. customers: 1000000", c.Generator.Customers)
+	}
+	if c.Generator.Rate < 0 {
+		k.fail("generator.rate", "generator.rate must be 0 (as fast as possible) or more, got %d; write e.g. rate: 1000", c.Generator.Rate)
+	}
+	return finish(k.errs)
+}
+
+func (k *checker) nonEmpty(path, v string) bool {
+	if strings.TrimSpace(v) == "" {
+		k.fail(path, "%s must not be empty; %s", path, hint(path))
+		return false
+	}
+	return true
+}
+
+func (k *checker) brokers() {
+	for i, b := range k.c.Brokers {
+		k.address(fmt.Sprintf("brokers[%d]", i), b, true)
+	}
+}
+
+// address checks a host:port. needHost refuses an empty host (":9092").
+func (k *checker) address(path, addr string, needHost bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		p, perr := strconv.ParseUint(port, 10, 16)
+		switch {
+		case perr != nil || (needHost && p == 0):
+			err = fmt.Errorf("bad port")
+		case needHost && host == "":
+			err = fmt.Errorf("no host")
+		}
+	}
+	if err != nil {
+		k.fail(path, "%s: %q is not host:port; %s", path, addr, hint(path))
+	}
+}
+
+func (k *checker) sasl() {
+	s := k.c.Kafka.SASL
+	if !slices.Contains(saslMechanisms, s.Mechanism) {
+		k.fail("kafka.sasl.mechanism", "kafka.sasl.mechanism: %q is not supported; write one of plain, scram-sha-256 or scram-sha-512, or leave it out for no SASL", s.Mechanism)
+		return
+	}
+	if s.Mechanism == "" {
+		return
+	}
+	for _, f := range []struct{ key, v string }{{"username", s.Username}, {"password", s.Password}} {
+		if f.v == "" {
+			path := "kafka.sasl." + f.key
+			k.fail(path, "%s is required when kafka.sasl.mechanism is set; %s", path, hint(path))
+		}
+	}
+}
+
+func (k *checker) topics() {
+	t := k.c.Topics
+	if len(t.Inputs) == 0 {
+		k.fail("topics.inputs", "topics.inputs must list at least one topic; %s", hint("topics.inputs"))
+	}
+	seen := make(map[string]int, len(t.Inputs))
+	for i, in := range t.Inputs {
+		path := fmt.Sprintf("topics.inputs[%d]", i)
+		if !k.nonEmpty(path, in) {
+			continue
+		}
+		if j, dup := seen[in]; dup {
+			k.fail(path, "%s: %q is already listed as topics.inputs[%d]; remove one", path, in, j)
+			continue
+		}
+		seen[in] = i
+	}
+	k.outputTopic("topics.actions", t.Actions, seen)
+	if k.outputTopic("topics.dead_letter", t.DeadLetter, seen) && t.DeadLetter == t.Actions {
+		k.fail("topics.dead_letter", "topics.dead_letter: %q is also the actions topic; use a topic of its own, e.g. dead_letter: meridian.dlq", t.DeadLetter)
+	}
+	if t.Partitions < 1 || t.Partitions > 10000 {
+		k.fail("topics.partitions", "topics.partitions must be between 1 and 10000, got %d; write e.g. partitions: 12", t.Partitions)
+	}
+}
+
+// outputTopic checks a topic Meridian writes: set, and not one it reads.
+func (k *checker) outputTopic(path, topic string, inputs map[string]int) bool {
+	if !k.nonEmpty(path, topic) {
+		return false
+	}
+	if i, ok := inputs[topic]; ok {
+		k.fail(path, "%s: %q is also topics.inputs[%d], so Meridian would read what it writes; %s", path, topic, i, hint(path))
+		return false
+	}
+	return true
+}
+
+func (k *checker) timing() {
+	et, p := k.c.EventTime, k.c.Pipeline
+	if et.AllowedDisorder < 0 || et.AllowedDisorder > time.Hour {
+		k.fail("event_time.allowed_disorder", "event_time.allowed_disorder must be between 0s and 1h, got %s; write e.g. allowed_disorder: 2s", et.AllowedDisorder)
+	}
+	k.positive("event_time.idle_after", et.IdleAfter)
+	if p.MaxBatch < 1 || p.MaxBatch > 1_000_000 {
+		k.fail("pipeline.max_batch", "pipeline.max_batch must be between 1 and 1000000, got %d; write e.g. max_batch: 10000", p.MaxBatch)
+	}
+	k.positive("pipeline.shutdown_timeout", p.ShutdownTimeout)
+}
+
+func (k *checker) positive(path string, d time.Duration) {
+	if d <= 0 {
+		k.fail(path, "%s must be greater than 0, got %s; %s", path, d, hint(path))
+	}
+}
+
+func (k *checker) rules() {
+	ids := make(map[string]int, len(k.c.Rules))
+	for i := range k.c.Rules {
+		r := &k.c.Rules[i]
+		at := fmt.Sprintf("rules[%d]", i)
+		if k.nonEmpty(at+".id", r.ID) {
+			if j, dup := ids[r.ID]; dup {
+				k.fail(at+".id", "%s.id: %q is already the id of rules[%d]; rule ids must be unique", at, r.ID, j)
+			} else {
+				ids[r.ID] = i
+			}
+		}
+		k.rule(at, r)
+	}
+}
+
+func (k *checker) rule(at string, r *Rule) {
+	if !eventTypeRE.MatchString(r.Event) {
+		k.fail(at+".event", "%s.event: %q is not an event type (a lower-case letter, then up to 63 of a-z, 0-9, _ and .); write e.g. event: payment_failed", at, r.Event)
+	}
+	k.nonEmpty(at+".action", r.Action)
+	if k.nonEmpty(at+".channel", r.Channel) && !slices.Contains(channels, r.Channel) {
+		msg := fmt.Sprintf("%s.channel: %q is not a channel; ", at, r.Channel)
+		if s := closest(r.Channel, channels); s != "" {
+			msg += fmt.Sprintf("did you mean %q? ", s)
+		}
+		k.fail(at+".channel", "%swrite one of %s", msg, strings.Join(channels, ", "))
+	}
+	if !(r.Value >= 0) || math.IsInf(r.Value, 0) {
+		k.fail(at+".value", "%s.value must be 0 or more, got %v; write e.g. value: 3.0", at, r.Value)
+	}
+	if !(r.Weight > 0) || math.IsInf(r.Weight, 0) {
+		k.fail(at+".weight", "%s.weight must be greater than 0, got %v; write e.g. weight: 1.0 (the default)", at, r.Weight)
+	}
+	k.positive(at+".ttl", r.TTL)
+	for _, key := range slices.Sorted(maps.Keys(r.Payload)) {
+		if msg := checkTemplate(r.Payload[key]); msg != "" {
+			path := at + ".payload." + key
+			k.fail(path, "%s: %s", path, msg)
+		}
+	}
+}
+
+const placeholders = "{customer_id}, {event_id}, {type} or {attrs.NAME}"
+
+// checkTemplate returns what is wrong with a payload template, or "".
+func checkTemplate(t string) string {
+	for s := t; s != ""; {
+		open, close := strings.IndexByte(s, '{'), strings.IndexByte(s, '}')
+		switch {
+		case open < 0 && close < 0:
+			return ""
+		case close >= 0 && (open < 0 || close < open):
+			return fmt.Sprintf("unmatched } in %q; placeholders are %s", t, placeholders)
+		case close < 0:
+			return fmt.Sprintf("unclosed { in %q; close it with }, placeholders are %s", t, placeholders)
+		}
+		name := s[open+1 : close]
+		if strings.IndexByte(name, '{') >= 0 {
+			return fmt.Sprintf("unclosed { in %q; close it with }, placeholders are %s", t, placeholders)
+		}
+		if !knownPlaceholder(name) {
+			return fmt.Sprintf("unknown placeholder {%s} in %q; use %s", name, t, placeholders)
+		}
+		s = s[close+1:]
+	}
+	return ""
+}
+
+func knownPlaceholder(name string) bool {
+	switch name {
+	case "customer_id", "event_id", "type":
+		return true
+	}
+	attr, ok := strings.CutPrefix(name, "attrs.")
+	return ok && attr != "" && !strings.ContainsAny(attr, " \t\r\n")
+}
