@@ -1,0 +1,208 @@
+package operators
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Action is one decision that chose an action, as the actions contract
+// shapes it. It is reused between events; slices alias the triggering
+// event or the Decider's buffers and are valid until the next decision.
+type Action struct {
+	DecisionID [DecisionIDLen]byte
+	CustomerID []byte
+	ActionID   string
+	Channel    string
+	Score      float64
+	Propensity float64
+	Value      float64
+	Weight     float64
+	// Model is empty for the rule step; it is encoded as null.
+	Model   string
+	Reasons []string
+	// Trigger is the event that caused the decision.
+	TriggerEventID []byte
+	TriggerType    []byte
+	TriggerTS      int64
+	// DecidedAt and ExpiresAt are Unix nanoseconds.
+	DecidedAt int64
+	ExpiresAt int64
+	Payload   []PayloadField
+}
+
+// PayloadField is one key of an action's payload; Raw is its JSON value.
+type PayloadField struct {
+	Key string
+	Raw []byte
+}
+
+// DecisionIDLen is the length of a decision id: "d-" and 16 hex digits.
+const DecisionIDLen = 18
+
+// DecisionID derives the deterministic id of the decision that step (a rule
+// or, later, a journey step) made for the event identified by customer and
+// eventID. The same input log and config give the same ids, so a replay
+// re-emits an action with the id it had and channels can drop duplicates.
+func DecisionID(customer, eventID []byte, step string) (id [DecisionIDLen]byte) {
+	var h uint64 = fnvOffset
+	h = fnvBytes(h, customer)
+	h = fnvByte(h, 0)
+	h = fnvBytes(h, eventID)
+	h = fnvByte(h, 0)
+	h = fnvString(h, step)
+	id[0], id[1] = 'd', '-'
+	const hexdigits = "0123456789abcdef"
+	for i := 0; i < 16; i++ {
+		id[2+i] = hexdigits[(h>>(60-4*uint(i)))&0xf]
+	}
+	return id
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvByte(h uint64, b byte) uint64 { return (h ^ uint64(b)) * fnvPrime }
+
+func fnvBytes(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = fnvByte(h, c)
+	}
+	return h
+}
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = fnvByte(h, s[i])
+	}
+	return h
+}
+
+// AppendAction appends the contract JSON of a to dst. Journey and
+// experiment are null until those features land.
+func AppendAction(dst []byte, a *Action) []byte {
+	dst = append(dst, `{"decision_id":"`...)
+	dst = append(dst, a.DecisionID[:]...)
+	dst = append(dst, `","customer_id":`...)
+	dst = AppendJSONString(dst, a.CustomerID)
+	dst = append(dst, `,"action_id":`...)
+	dst = appendJSONStr(dst, a.ActionID)
+	dst = append(dst, `,"channel":`...)
+	dst = appendJSONStr(dst, a.Channel)
+	dst = append(dst, `,"score":`...)
+	dst = AppendJSONFloat(dst, a.Score)
+	dst = append(dst, `,"propensity":`...)
+	dst = AppendJSONFloat(dst, a.Propensity)
+	dst = append(dst, `,"value":`...)
+	dst = AppendJSONFloat(dst, a.Value)
+	dst = append(dst, `,"weight":`...)
+	dst = AppendJSONFloat(dst, a.Weight)
+	dst = append(dst, `,"journey":null,"experiment":null,"model":`...)
+	if a.Model == "" {
+		dst = append(dst, "null"...)
+	} else {
+		dst = appendJSONStr(dst, a.Model)
+	}
+	dst = append(dst, `,"reasons":[`...)
+	for i, r := range a.Reasons {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONStr(dst, r)
+	}
+	dst = append(dst, `],"trigger":{"event_id":`...)
+	dst = AppendJSONString(dst, a.TriggerEventID)
+	dst = append(dst, `,"type":`...)
+	dst = AppendJSONString(dst, a.TriggerType)
+	dst = append(dst, `,"ts":`...)
+	dst = AppendTimestamp(dst, a.TriggerTS)
+	dst = append(dst, `},"decided_at":`...)
+	dst = AppendTimestamp(dst, a.DecidedAt)
+	dst = append(dst, `,"expires_at":`...)
+	dst = AppendTimestamp(dst, a.ExpiresAt)
+	dst = append(dst, `,"payload":{`...)
+	for i, f := range a.Payload {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONStr(dst, f.Key)
+		dst = append(dst, ':')
+		dst = append(dst, f.Raw...)
+	}
+	return append(dst, "}}"...)
+}
+
+// AppendTimestamp appends ns (Unix nanoseconds) as a quoted RFC 3339 UTC
+// timestamp with milliseconds, the contract's format.
+func AppendTimestamp(dst []byte, ns int64) []byte {
+	dst = append(dst, '"')
+	dst = time.Unix(0, ns).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+	return append(dst, '"')
+}
+
+// AppendJSONFloat appends f as a JSON number; NaN and infinities, which
+// JSON cannot carry, become null.
+func AppendJSONFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+}
+
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD
+// (decoded input is already valid; this guards configured text).
+func AppendJSONString(dst []byte, s []byte) []byte {
+	dst = append(dst, '"')
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+func appendJSONStr(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	dst = appendEscaped(dst, bytesOf(s))
+	return append(dst, '"')
+}
+
+// appendEscaped appends the body of a JSON string, without quotes.
+func appendEscaped(dst []byte, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			dst = appendASCII(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return dst
+}
+
+// bytesOf views s as bytes without copying; the result must not be written.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+func appendASCII(dst []byte, c byte) []byte {
+	switch {
+	case c == '"' || c == '\\':
+		return append(dst, '\\', c)
+	case c == '\n':
+		return append(dst, '\\', 'n')
+	case c == '\r':
+		return append(dst, '\\', 'r')
+	case c == '\t':
+		return append(dst, '\\', 't')
+	case c < 0x20 || c == 0x7f:
+		const hexdigits = "0123456789abcdef"
+		return append(dst, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
+	}
+	return append(dst, c)
+}
