@@ -1,0 +1,309 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/internal/metrics"
+	"github.com/meridian/meridian/operators"
+)
+
+// Options are the collaborators a Pipeline is given rather than creates.
+type Options struct {
+	Logger   *slog.Logger
+	Registry *metrics.Registry
+	// Now is the wall clock; nil means time.Now.
+	Now func() time.Time
+	// Brokers overrides the config's brokers (the embedded broker).
+	Brokers []string
+}
+
+// Pipeline consumes the input topics and runs one task per partition number.
+type Pipeline struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	reg   *metrics.Registry
+	now   func() time.Time
+	rules *operators.Rules
+	cl    *kgo.Client
+	m     pipelineMetrics
+
+	mu    sync.Mutex
+	tasks map[int32]*task
+	owned map[int32]map[string]bool // partition -> input topics assigned
+
+	ready    atomic.Bool
+	failOnce sync.Once
+	failed   chan struct{}
+	failErr  error
+	stopping atomic.Bool
+	// produceCtx is canceled only when a graceful stop runs out of time.
+	produceCtx    context.Context
+	produceCancel context.CancelFunc
+}
+
+type pipelineMetrics struct {
+	events, actions, deadLetters, batches, produceErrors *metrics.Counter
+}
+
+// Stats are the pipeline's running totals.
+type Stats struct {
+	Events, Actions, DeadLetters uint64
+}
+
+// New validates the configuration and creates the Kafka client; nothing is
+// consumed until Run.
+func New(cfg *config.Config, o Options) (*Pipeline, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry == nil {
+		o.Registry = metrics.NewRegistry()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	rules, err := operators.NewRules(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{cfg: cfg, log: o.Logger, reg: o.Registry, now: o.Now, rules: rules,
+		tasks: make(map[int32]*task), owned: make(map[int32]map[string]bool),
+		failed: make(chan struct{})}
+	p.produceCtx, p.produceCancel = context.WithCancel(context.Background())
+	p.m = pipelineMetrics{
+		events:        p.reg.Counter("meridian_events_total", "Input records processed (including dead letters)."),
+		actions:       p.reg.Counter("meridian_actions_total", "Actions produced to the actions topic."),
+		deadLetters:   p.reg.Counter("meridian_dead_letters_total", "Records that broke the events contract, produced to the dead-letter topic."),
+		batches:       p.reg.Counter("meridian_batches_total", "Fetched batches processed by tasks."),
+		produceErrors: p.reg.Counter("meridian_produce_errors_total", "Batches whose actions or dead letters could not be produced."),
+	}
+	p.reg.GaugeFunc("meridian_tasks", "Tasks running (assigned partition numbers).", func() float64 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return float64(len(p.tasks))
+	})
+	opts, err := KafkaOpts(cfg, o.Brokers...)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(cfg.Topics.Inputs...),
+		kgo.Balancers(kgo.RangeBalancer()),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.AutoCommitMarks(),
+		kgo.AutoCommitInterval(time.Second),
+		kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.ProducerLinger(0),
+		kgo.OnPartitionsAssigned(p.assigned),
+		kgo.OnPartitionsRevoked(p.revoked),
+		kgo.OnPartitionsLost(p.lost),
+	)
+	if p.cl, err = kgo.NewClient(opts...); err != nil {
+		return nil, fmt.Errorf("cannot create Kafka client: %w", err)
+	}
+	return p, nil
+}
+
+// Ready reports whether the pipeline has reached the brokers and is polling.
+func (p *Pipeline) Ready() bool { return p.ready.Load() }
+
+// Stats returns the running totals.
+func (p *Pipeline) Stats() Stats {
+	return Stats{Events: p.m.events.Load(), Actions: p.m.actions.Load(), DeadLetters: p.m.deadLetters.Load()}
+}
+
+// Run consumes until ctx is canceled or producing fails. On cancellation
+// it stops polling, lets every task finish the batches it holds, commits
+// their offsets and leaves the group; it returns nil if that completed
+// within the configured shutdown timeout.
+func (p *Pipeline) Run(ctx context.Context) error {
+	pingCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := p.cl.Ping(pingCtx)
+	cancel()
+	if err != nil {
+		p.cl.Close()
+		if ctx.Err() != nil {
+			return nil // stopped before it started: nothing consumed, nothing to commit
+		}
+		return fmt.Errorf("cannot reach Kafka brokers: %w", err)
+	}
+	p.ready.Store(true)
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	go func() {
+		select {
+		case <-p.failed:
+			stopPoll()
+		case <-pollCtx.Done():
+		}
+	}()
+	p.poll(pollCtx)
+	p.ready.Store(false)
+	return errors.Join(p.failErr, p.shutdown())
+}
+
+func (p *Pipeline) poll(ctx context.Context) {
+	for {
+		fetches := p.cl.PollRecords(ctx, p.cfg.Pipeline.MaxBatch)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			p.cl.AllowRebalance()
+			return
+		}
+		fetches.EachError(func(topic string, partition int32, err error) {
+			p.log.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
+		})
+		fetches.EachPartition(func(ft kgo.FetchTopicPartition) {
+			if len(ft.Records) == 0 {
+				return
+			}
+			p.mu.Lock()
+			t := p.tasks[ft.Partition]
+			p.mu.Unlock()
+			if t == nil {
+				p.log.Error("BUG: records for a partition with no task", "topic", ft.Topic, "partition", ft.Partition)
+				return
+			}
+			t.in <- ft.Records
+		})
+		p.cl.AllowRebalance()
+	}
+}
+
+// shutdown drains the tasks and commits; it is bounded by the configured
+// shutdown timeout, after which in-flight produces are abandoned (their
+// batches are not committed and will be replayed).
+func (p *Pipeline) shutdown() error {
+	p.stopping.Store(true)
+	timer := time.AfterFunc(p.cfg.Pipeline.ShutdownTimeout, p.produceCancel)
+	defer timer.Stop()
+	p.mu.Lock()
+	all := make([]int32, 0, len(p.tasks))
+	for part := range p.tasks {
+		all = append(all, part)
+	}
+	p.mu.Unlock()
+	p.stopTasks(all)
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Pipeline.ShutdownTimeout)
+	defer cancel()
+	err := p.cl.CommitMarkedOffsets(ctx)
+	p.cl.Close()
+	if err != nil {
+		return fmt.Errorf("cannot commit offsets at shutdown: %w", err)
+	}
+	return nil
+}
+
+func (p *Pipeline) produceContext() (context.Context, context.CancelFunc) {
+	return context.WithCancel(p.produceCtx)
+}
+
+// fail records the first fatal error and stops polling.
+func (p *Pipeline) fail(err error) {
+	if p.stopping.Load() {
+		return
+	}
+	p.failOnce.Do(func() {
+		p.failErr = fmt.Errorf("pipeline stopped: %w", err)
+		close(p.failed)
+	})
+}
+
+func (p *Pipeline) assigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for topic, parts := range assigned {
+		for _, part := range parts {
+			if p.owned[part] == nil {
+				p.owned[part] = make(map[string]bool)
+			}
+			p.owned[part][topic] = true
+			if p.tasks[part] == nil {
+				t := newTask(p, part)
+				p.tasks[part] = t
+				go t.run()
+			}
+		}
+	}
+	p.log.Info("partitions assigned", "partitions", sortedKeys(assigned))
+}
+
+// revoked stops the tasks of revoked partitions after they finish what they
+// hold, commits their offsets, and restarts a task whose partition number
+// is still assigned on another input topic.
+func (p *Pipeline) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	p.release(revoked)
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		p.log.Warn("cannot commit offsets on revocation; the next owner replays from the last commit", "err", err)
+	}
+}
+
+// lost is like revoked, but the partitions already belong to someone else,
+// so nothing is committed.
+func (p *Pipeline) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	p.release(lost)
+}
+
+func (p *Pipeline) release(parts map[string][]int32) {
+	var stop []int32
+	p.mu.Lock()
+	for topic, ps := range parts {
+		for _, part := range ps {
+			delete(p.owned[part], topic)
+			if p.tasks[part] != nil {
+				stop = append(stop, part)
+			}
+		}
+	}
+	p.mu.Unlock()
+	p.stopTasks(stop)
+	p.mu.Lock()
+	for _, part := range stop {
+		if len(p.owned[part]) > 0 && p.tasks[part] == nil {
+			t := newTask(p, part)
+			p.tasks[part] = t
+			go t.run()
+		}
+	}
+	p.mu.Unlock()
+	if len(parts) > 0 {
+		p.log.Info("partitions revoked", "partitions", sortedKeys(parts))
+	}
+}
+
+// stopTasks closes the tasks' inputs and waits until each has finished
+// the batches it held.
+func (p *Pipeline) stopTasks(parts []int32) {
+	var stopped []*task
+	p.mu.Lock()
+	for _, part := range parts {
+		if t := p.tasks[part]; t != nil {
+			delete(p.tasks, part)
+			close(t.in)
+			stopped = append(stopped, t)
+		}
+	}
+	p.mu.Unlock()
+	for _, t := range stopped {
+		<-t.done
+	}
+}
+
+func sortedKeys(m map[string][]int32) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s%v", k, v))
+	}
+	sort.Strings(out)
+	return out
+}

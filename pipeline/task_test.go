@@ -1,0 +1,102 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/examples"
+	"github.com/meridian/meridian/internal/metrics"
+	"github.com/meridian/meridian/operators"
+)
+
+// offlinePipeline is a Pipeline with no Kafka client, enough to drive a
+// task's per-batch work.
+func offlinePipeline(tb testing.TB) *Pipeline {
+	tb.Helper()
+	cfg, err := config.Parse(examples.ConfigName, examples.Config)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rules, err := operators.NewRules(cfg.Rules)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reg := metrics.NewRegistry()
+	return &Pipeline{cfg: cfg, rules: rules, reg: reg, now: time.Now,
+		m: pipelineMetrics{events: reg.Counter("e", ""), actions: reg.Counter("a", ""),
+			deadLetters: reg.Counter("d", ""), batches: reg.Counter("b", ""), produceErrors: reg.Counter("p", "")}}
+}
+
+func record(topic string, offset int64, key, value string) *kgo.Record {
+	return &kgo.Record{Topic: topic, Partition: 3, Offset: offset, Key: []byte(key), Value: []byte(value)}
+}
+
+func event(i int, typ string) string {
+	return fmt.Sprintf(`{"event_id":"e-%d","type":%q,"customer_id":"c-%d","ts":%d,"attrs":{"invoice_id":"inv-%d","cart_value":%d}}`,
+		i, typ, i, 1_700_000_000_000+i, i, i)
+}
+
+// TestDecideBatchMixesActionsAndDeadLetters checks that every output record
+// of a mixed batch carries its own bytes (the arena is sliced only after it
+// stopped growing) and the right topic.
+func TestDecideBatchMixesActionsAndDeadLetters(t *testing.T) {
+	p := offlinePipeline(t)
+	tk := newTask(p, 3)
+	var batch []*kgo.Record
+	for i := 0; i < 300; i++ {
+		switch i % 3 {
+		case 0:
+			batch = append(batch, record("bss", int64(i), fmt.Sprintf("c-%d", i), event(i, "payment_failed")))
+		case 1:
+			batch = append(batch, record("clickstream", int64(i), "c-x", "{not json"))
+		case 2:
+			batch = append(batch, record("clickstream", int64(i), fmt.Sprintf("c-%d", i), event(i, "page_view")))
+		}
+	}
+	actions, dead := tk.decideBatch(batch)
+	if actions != 100 || dead != 100 || len(tk.out) != 200 {
+		t.Fatalf("actions %d dead %d out %d, want 100, 100, 200", actions, dead, len(tk.out))
+	}
+	for j, r := range tk.out {
+		i := (j / 2) * 3
+		if j%2 == 0 {
+			want := fmt.Sprintf(`"trigger":{"event_id":"e-%d"`, i)
+			if r.Topic != p.cfg.Topics.Actions || string(r.Key) != fmt.Sprintf("c-%d", i) || !strings.Contains(string(r.Value), want) {
+				t.Fatalf("output %d: topic %s key %s value %s", j, r.Topic, r.Key, r.Value)
+			}
+		} else if r.Topic != p.cfg.Topics.DeadLetter || string(r.Value) != "{not json" {
+			t.Fatalf("output %d: topic %s value %s", j, r.Topic, r.Value)
+		}
+	}
+}
+
+// BenchmarkTaskBatch is the task loop without Kafka: a batch of records
+// through decode, decide, encode and output-record assembly.
+func BenchmarkTaskBatch(b *testing.B) {
+	for _, size := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			p := offlinePipeline(b)
+			tk := newTask(p, 0)
+			types := []string{"page_view", "page_view", "product_view", "search", "add_to_cart", "checkout_start", "payment_failed"}
+			batch := make([]*kgo.Record, size)
+			bytes := 0
+			for i := range batch {
+				batch[i] = record("clickstream", int64(i), fmt.Sprintf("c-%d", i), event(i, types[i%len(types)]))
+				bytes += len(batch[i].Value)
+			}
+			tk.decideBatch(batch) // grow buffers to their steady size
+			b.ReportAllocs()
+			b.SetBytes(int64(bytes))
+			b.ResetTimer()
+			for b.Loop() {
+				tk.decideBatch(batch)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/event")
+		})
+	}
+}
