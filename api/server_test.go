@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/meridian/meridian/internal/metrics"
+)
+
+func TestEndpoints(t *testing.T) {
+	reg := metrics.NewRegistry()
+	reg.Counter("meridian_events_total", "Events.").Add(5)
+	var ready atomic.Bool
+	s, err := New(Config{Addr: "127.0.0.1:0", Registry: reg, Ready: ready.Load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	defer s.Shutdown(context.Background())
+	base := "http://" + s.Addr()
+	get := func(path string) (int, string, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	if code, _, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz %d", code)
+	}
+	if code, _, body := get("/readyz"); code != 503 || !strings.Contains(body, `"code":"not_ready"`) {
+		t.Errorf("readyz before ready: %d %s", code, body)
+	}
+	ready.Store(true)
+	if code, _, _ := get("/readyz"); code != 200 {
+		t.Errorf("readyz when ready: %d", code)
+	}
+	if code, ct, body := get("/metrics"); code != 200 || !strings.HasPrefix(ct, "text/plain") ||
+		!strings.Contains(body, "meridian_events_total 5\n") {
+		t.Errorf("metrics %d %q %s", code, ct, body)
+	}
+	code, ct, body := get("/nope")
+	var e map[string]string
+	if code != 404 || ct != "application/json" || json.Unmarshal([]byte(body), &e) != nil || e["code"] != "not_found" {
+		t.Errorf("unknown path: %d %q %s", code, ct, body)
+	}
+}
+
+func TestListenErrorNamesAddress(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ln.Close()
+	_, err = New(Config{Addr: s.Addr()})
+	if err == nil || !strings.Contains(err.Error(), s.Addr()) {
+		t.Fatalf("second listen on %s: %v", s.Addr(), err)
+	}
+}
