@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, exitUsage, "Commands:"},
+		{[]string{"help"}, exitOK, "validate"},
+		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{[]string{"run"}, exitUsage, "--config FILE is required"},
+		{[]string{"run", "--nope"}, exitUsage, "flag provided but not defined: -nope"},
+		{[]string{"validate", "--config", "/does/not/exist.yaml"}, exitUsage, "no such file"},
+		{[]string{"dev", "--help"}, exitOK, "-kafka-addr string"},
+		{[]string{"gen", "--count", "5"}, exitUsage, "nowhere to write"},
+		{[]string{"dev", "stray"}, exitUsage, `unexpected argument "stray"`},
+	} {
+		code, out, errs := runCLI(t, tc.args...)
+		if code != tc.code || !strings.Contains(out+errs, tc.want) {
+			t.Errorf("meridian %v: exit %d (want %d), output lacks %q:\n%s%s", tc.args, code, tc.code, tc.want, out, errs)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("topics:\n  partiton: 12\nhttp:\n  addr: [1]\n"), 0o644)
+	code, _, errs := runCLI(t, "validate", "--config", bad)
+	if code != exitUsage || !strings.Contains(errs, bad+":2:3: unknown key \"partiton\"") ||
+		!strings.Contains(errs, bad+":4:9: http.addr must be a string") {
+		t.Errorf("bad config: exit %d\n%s", code, errs)
+	}
+	code, out, errs := runCLI(t, "validate", "--config", "../../examples/meridian.yaml")
+	if code != exitOK || !strings.Contains(out, "ok") {
+		t.Errorf("example config: exit %d\n%s%s", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "run", "--config", "../../examples/meridian.yaml")
+	if code != exitUsage || !strings.Contains(errs, "brokers is empty") {
+		t.Errorf("run without brokers: exit %d\n%s", code, errs)
+	}
+}
+
+var liveRe = regexp.MustCompile(`^\s*\d+s\s+events/s\s+\d+\s+actions/s`)
+
+var summaryRe = regexp.MustCompile(`summary: [0-9.]+s, events (\d+) \(\d+/s\), actions (\d+) \(\d+/s\), dead letters (\d+)`)
+
+func TestDevDuration(t *testing.T) {
+	code, out, errs := runCLI(t, "dev", "--duration", "3s", "--rate", "2000",
+		"--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	m := summaryRe.FindStringSubmatch(out)
+	if m == nil || m[1] == "0" || m[2] == "0" {
+		t.Fatalf("no summary with events and actions:\n%s", out)
+	}
+	if !liveRe.MatchString(strings.Split(out, "\n")[2]) || !strings.Contains(out, "embedded Kafka broker at 127.0.0.1:") {
+		t.Errorf("no live line or broker address:\n%s", out)
+	}
+}
+
+// TestSIGTERMStopsCleanly runs the real binary and stops it with SIGTERM
+// while the generator is producing: it must exit 0 after draining.
+func TestSIGTERMStopsCleanly(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "meridian")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "dev", "--rate", "5000", "--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var lines []string
+	deadline := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if liveRe.MatchString(sc.Text()) && !strings.Contains(sc.Text(), "(events 0,") {
+			break // events are flowing
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	err := cmd.Wait()
+	all := strings.Join(lines, "\n")
+	if err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s\n%s", err, all, stderr.String())
+	}
+	if !summaryRe.MatchString(all) || !strings.Contains(stderr.String(), "stopped cleanly") {
+		t.Errorf("no summary or clean stop:\n%s\n%s", all, stderr.String())
+	}
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/meridian/meridian/api"
+	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/examples"
+	"github.com/meridian/meridian/internal/metrics"
+	"github.com/meridian/meridian/pipeline"
+)
+
+// loadConfig loads path, or the embedded example config when path is
+// empty. Any problem is a usage error (exit 2).
+func loadConfig(path string) (*config.Config, error) {
+	var (
+		cfg *config.Config
+		err error
+	)
+	if path == "" {
+		cfg, err = config.Parse(examples.ConfigName, examples.Config)
+	} else {
+		cfg, err = config.Load(path)
+	}
+	if err != nil {
+		return nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run --config FILE [--http HOST:PORT]",
+		"Runs the pipeline against the Kafka cluster named by the config's brokers: consumes the\n"+
+			"input topics in the config's consumer group, produces actions and dead letters, and\n"+
+			"serves /healthz, /readyz and /metrics. SIGINT or SIGTERM finishes the batches in\n"+
+			"flight, commits their offsets and exits 0.", stderr)
+	cfgPath := fs.String("config", "", "configuration file (required)")
+	httpAddr := fs.String("http", "", "HTTP listen address (default: http.addr of the config)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return usagef("--config FILE is required; start from examples/meridian.yaml")
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Brokers) == 0 {
+		return usagef("%s: brokers is empty; list your Kafka bootstrap servers (brokers: [\"kafka-1:9092\"]), or use `meridian dev` for an embedded broker", *cfgPath)
+	}
+	if *httpAddr != "" {
+		cfg.HTTP.Addr = *httpAddr
+	}
+	return serve(ctx, cfg, nil, newLogger(stderr), nil)
+}
+
+// serve runs the HTTP server and the pipeline until ctx is done. brokers
+// overrides the config's (embedded broker). onStart, if set, is called once
+// both are up, with the pipeline and the HTTP address.
+func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.Logger,
+	onStart func(p *pipeline.Pipeline, httpAddr string)) error {
+	reg := metrics.NewRegistry()
+	p, err := pipeline.New(cfg, pipeline.Options{Logger: log, Registry: reg, Brokers: brokers})
+	if err != nil {
+		return usageError{err}
+	}
+	srv, err := api.New(api.Config{Addr: cfg.HTTP.Addr, Registry: reg, Ready: p.Ready, Logger: log})
+	if err != nil {
+		return err
+	}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve() }()
+	log.Info("meridian started", "http", srv.Addr(), "inputs", cfg.Topics.Inputs, "group", cfg.Group)
+	if onStart != nil {
+		onStart(p, srv.Addr())
+	}
+	runErr := p.Run(ctx)
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	if err := <-httpErr; err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr == nil {
+		log.Info("meridian stopped cleanly: batches in flight finished and offsets committed")
+	}
+	return runErr
+}
+
+func validateCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("validate --config FILE",
+		"Checks a configuration file (unknown keys, wrong types, values out of range, unset\n"+
+			"${ENV} variables) without connecting to anything. Prints every problem with\n"+
+			"file:line:column and what to write instead; exits 0 if valid, 2 if not.", stderr)
+	cfgPath := fs.String("config", "", "configuration file (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return usagef("--config FILE is required")
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	brokers := "none (embedded broker; `meridian dev` only)"
+	if len(cfg.Brokers) > 0 {
+		brokers = fmt.Sprint(cfg.Brokers)
+	}
+	fmt.Fprintf(stdout, "%s: ok (brokers %s, inputs %v, actions %q, dead letters %q, %d rules)\n",
+		*cfgPath, brokers, cfg.Topics.Inputs, cfg.Topics.Actions, cfg.Topics.DeadLetter, len(cfg.Rules))
+	return nil
+}
