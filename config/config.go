@@ -64,7 +64,7 @@ type EventTime struct {
 
 // Pipeline tunes batching and shutdown.
 type Pipeline struct {
-	// MaxBatch caps the records a task processes between produce flushes.
+	// MaxBatch caps the records one poll fetches and hands to the tasks.
 	MaxBatch int `yaml:"max_batch"`
 	// ShutdownTimeout bounds how long SIGINT/SIGTERM waits for batches in
 	// flight to be produced and their offsets committed.
