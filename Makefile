@@ -1,7 +1,7 @@
 # Meridian. `make demo` and `make test` are all a fresh machine needs.
 GO      ?= go
 BIN     := bin/meridian
-RACE_PKGS := ./pipeline/... ./api/... ./internal/... ./bench/... ./cmd/...
+RACE_PKGS := ./...
 
 .PHONY: all build test test-deps unit race demo bench lint fmt clean
 

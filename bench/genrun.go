@@ -19,6 +19,14 @@ type GenRun struct {
 	Count    int64         // records to write; 0 = unlimited
 	Duration time.Duration // run length; 0 = unlimited (file mode: virtual time)
 	Start    time.Time     // file mode: virtual start; zero = 2026-01-01T00:00:00Z
+	// Observed, when set, feeds actions read back from the actions topic to
+	// the generator, which then emits their outcomes (Kafka mode only).
+	Observed <-chan ObservedAction
+}
+
+// ObservedAction is an action a channel received, for outcome generation.
+type ObservedAction struct {
+	CustomerID, DecisionID, ActionID, Channel string
 }
 
 const (
@@ -82,6 +90,9 @@ func RunGenToKafka(ctx context.Context, run GenRun, cl *kgo.Client) (int64, erro
 		p.paced()
 	} else {
 		for !p.done() {
+			if p.sent%ctxCheckEvery == 0 {
+				p.observe()
+			}
 			p.produce(time.Now())
 		}
 	}
@@ -131,6 +142,7 @@ func (p *pump) paced() {
 		el := time.Since(p.start)
 		due := int64(el/time.Second)*rate + int64(el%time.Second)*rate/int64(time.Second)
 		now := time.Now()
+		p.observe()
 		for p.sent < due && !p.done() {
 			p.produce(now)
 		}
@@ -138,6 +150,18 @@ func (p *pump) paced() {
 		case <-p.ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// observe hands the actions observed since the last call to the generator.
+func (p *pump) observe() {
+	for {
+		select {
+		case a := <-p.run.Observed:
+			p.g.ObserveAction(a.CustomerID, a.DecisionID, a.ActionID, a.Channel)
+		default:
+			return
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -158,5 +159,42 @@ func TestRunGenToKafkaCancel(t *testing.T) {
 	n, err := RunGenToKafka(ctx, GenRun{Rate: 2000}, cl)
 	if err != nil {
 		t.Fatalf("cancelled run: n=%d err=%v", n, err)
+	}
+}
+
+// TestRunGenToKafkaObserved checks that observed actions come back as
+// outcome events on the outcomes topic, carrying their decision ids.
+func TestRunGenToKafkaObserved(t *testing.T) {
+	addrs := newFakeCluster(t)
+	cl := newClient(t, kgo.SeedBrokers(addrs...))
+	obs := make(chan ObservedAction, 200)
+	for i := 0; i < 200; i++ {
+		obs <- ObservedAction{CustomerID: fmt.Sprintf("c-%d", i), DecisionID: fmt.Sprintf("d-%016x", i),
+			ActionID: "a", Channel: "sms"}
+	}
+	if _, err := RunGenToKafka(context.Background(), GenRun{Gen: GenConfig{Seed: 3}, Count: 3000, Observed: obs}, cl); err != nil {
+		t.Fatal(err)
+	}
+	rd := newClient(t, kgo.SeedBrokers(addrs...), kgo.ConsumeTopics("outcomes"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	delivered := map[string]bool{}
+	for len(delivered) < 150 && ctx.Err() == nil {
+		rd.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			var e struct {
+				Type  string `json:"type"`
+				Attrs struct {
+					DecisionID string `json:"decision_id"`
+				} `json:"attrs"`
+			}
+			if json.Unmarshal(r.Value, &e) == nil && e.Type == "action_delivered" {
+				delivered[e.Attrs.DecisionID] = true
+			}
+		})
+	}
+	// 95% of observed actions are delivered: about 190 of 200.
+	if len(delivered) < 150 {
+		t.Fatalf("%d of 200 observed actions came back as action_delivered", len(delivered))
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -133,7 +134,9 @@ func printLive(ctx context.Context, p *pipeline.Pipeline, w io.Writer) {
 	}
 }
 
-// generate runs the W1 generator against the brokers until ctx is done.
+// generate runs the W1 generator against the brokers until ctx is done,
+// playing the channels too: actions read back from the actions topic come
+// back as outcome events (delivered, opened, clicked, converted).
 func generate(ctx context.Context, cfg *config.Config, brokers []string, rate int) error {
 	opts, err := pipeline.KafkaOpts(cfg, brokers...)
 	if err != nil {
@@ -144,8 +147,46 @@ func generate(ctx context.Context, cfg *config.Config, brokers []string, rate in
 		return err
 	}
 	defer cl.Close()
-	_, err = bench.RunGenToKafka(ctx, bench.GenRun{Gen: genConfig(cfg), Rate: rate}, cl)
+	observed := make(chan bench.ObservedAction, 10_000)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan error, 1)
+	go func() { watched <- watchActions(watchCtx, opts, cfg.Topics.Actions, observed) }()
+	_, err = bench.RunGenToKafka(ctx, bench.GenRun{Gen: genConfig(cfg), Rate: rate, Observed: observed}, cl)
+	stopWatch()
+	if werr := <-watched; err == nil {
+		err = werr
+	}
 	return err
+}
+
+// watchActions reads new actions and offers them to the generator; when it
+// falls behind, actions are skipped rather than slowing anything down.
+func watchActions(ctx context.Context, opts []kgo.Opt, topic string, out chan<- bench.ObservedAction) error {
+	cl, err := kgo.NewClient(append(opts, kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var a struct {
+		DecisionID string `json:"decision_id"`
+		CustomerID string `json:"customer_id"`
+		ActionID   string `json:"action_id"`
+		Channel    string `json:"channel"`
+	}
+	for ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			if json.Unmarshal(r.Value, &a) != nil {
+				return
+			}
+			select {
+			case out <- bench.ObservedAction{CustomerID: a.CustomerID, DecisionID: a.DecisionID,
+				ActionID: a.ActionID, Channel: a.Channel}:
+			default:
+			}
+		})
+	}
+	return nil
 }
 
 // genConfig maps the config's generator section and input topics (in the
