@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -117,6 +118,18 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 
 // Ready reports whether the pipeline has reached the brokers and is polling.
 func (p *Pipeline) Ready() bool { return p.ready.Load() }
+
+// Partitions returns the partition numbers this instance's tasks own, sorted.
+func (p *Pipeline) Partitions() []int32 {
+	p.mu.Lock()
+	out := make([]int32, 0, len(p.tasks))
+	for part := range p.tasks {
+		out = append(out, part)
+	}
+	p.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
 
 // Stats returns the running totals.
 func (p *Pipeline) Stats() Stats {

@@ -1,0 +1,185 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/meridian/meridian/bench"
+	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/internal/broker"
+	"github.com/meridian/meridian/internal/testkit"
+	"github.com/meridian/meridian/operators"
+	"github.com/meridian/meridian/pipeline"
+)
+
+type instance struct {
+	p    *pipeline.Pipeline
+	stop context.CancelFunc
+	done chan error
+}
+
+func startInstance(t *testing.T, cfg *config.Config, addr string) *instance {
+	t.Helper()
+	p, err := pipeline.New(cfg, pipeline.Options{Brokers: []string{addr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{p: p, stop: cancel, done: make(chan error, 1)}
+	go func() { in.done <- p.Run(ctx) }()
+	return in
+}
+
+func (in *instance) close(t *testing.T) {
+	t.Helper()
+	in.stop()
+	if err := <-in.done; err != nil {
+		t.Fatalf("instance stopped with %v", err)
+	}
+}
+
+// TestRebalance runs a second instance that joins while records flow and a
+// first that leaves: partition p of every input topic stays with one
+// instance, and every expected decision reaches the actions topic, any
+// replayed one byte-identical.
+func TestRebalance(t *testing.T) {
+	cfg := exampleConfig(t)
+	cfg.Group = "rebalance"
+	ctx := context.Background()
+	b, err := broker.Start(ctx, broker.Config{Topics: []string{"clickstream", "bss", "outcomes",
+		"actions", "meridian.dlq"}, Partitions: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr := b.Addrs()[0]
+
+	recs := w1Records(cfg.Generator.Seed, 30_000)
+	want := expectedActions(t, recs)
+	producer, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	produce := func(rs []bench.Record) {
+		t.Helper()
+		krs := make([]*kgo.Record, len(rs))
+		for i := range rs {
+			krs[i] = &kgo.Record{Topic: rs[i].Topic, Key: rs[i].Key, Value: rs[i].Value}
+		}
+		if err := producer.ProduceSync(ctx, krs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	produce(recs[:10_000])
+	a := startInstance(t, cfg, addr)
+	testkit.WaitFor(t, 30*time.Second, func() bool { return a.p.Stats().Events >= 10_000 },
+		func() string { return fmt.Sprintf("a processed %d", a.p.Stats().Events) })
+	bi := startInstance(t, cfg, addr)
+	testkit.WaitFor(t, 30*time.Second, func() bool {
+		pa, pb := a.p.Partitions(), bi.p.Partitions()
+		return len(pa) > 0 && len(pb) > 0 && len(pa)+len(pb) == 12
+	}, func() string { return fmt.Sprintf("a owns %v, b owns %v", a.p.Partitions(), bi.p.Partitions()) })
+	pa, pb := a.p.Partitions(), bi.p.Partitions()
+	for _, p := range pa {
+		if slices.Contains(pb, p) {
+			t.Fatalf("partition %d owned by both instances: %v and %v", p, pa, pb)
+		}
+	}
+	produce(recs[10_000:20_000])
+	a.close(t) // leaves the group; b takes every partition
+	testkit.WaitFor(t, 30*time.Second, func() bool { return len(bi.p.Partitions()) == 12 },
+		func() string { return fmt.Sprintf("b owns %v", bi.p.Partitions()) })
+	produce(recs[20_000:])
+	got := readActions(t, addr, want)
+	bi.close(t)
+	for id, v := range want {
+		if !bytes.Equal(got[id], v) {
+			t.Errorf("decision %s: got %s, want %s", id, got[id], v)
+		}
+	}
+}
+
+// w1Records generates n W1 records in virtual time.
+func w1Records(seed int64, n int) []bench.Record {
+	g := bench.NewGenerator(bench.GenConfig{Seed: seed, Customers: 5000})
+	start := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	out := make([]bench.Record, n)
+	for i := range out {
+		var r bench.Record
+		g.Next(start.Add(time.Duration(i)*time.Millisecond), &r)
+		out[i] = bench.Record{Topic: r.Topic, Key: bytes.Clone(r.Key), Value: bytes.Clone(r.Value)}
+	}
+	return out
+}
+
+// expectedActions computes offline, with the same operators, the action
+// every record must produce, by decision id.
+func expectedActions(t *testing.T, recs []bench.Record) map[string][]byte {
+	t.Helper()
+	rules, err := operators.NewRules(exampleConfig(t).Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc := operators.NewProcessor(rules)
+	want := map[string][]byte{}
+	for _, r := range recs {
+		act, err := proc.Process(r.Key, r.Value)
+		if err != nil {
+			t.Fatalf("generated record is a dead letter: %v", err)
+		}
+		if act != nil {
+			want[string(act[len(`{"decision_id":"`):][:operators.DecisionIDLen])] = bytes.Clone(act)
+		}
+	}
+	if len(want) < 100 {
+		t.Fatalf("only %d actions expected; the test needs more", len(want))
+	}
+	return want
+}
+
+// readActions reads the actions topic until every wanted decision id has
+// arrived, checking that a repeated id carries identical bytes.
+func readActions(t *testing.T, addr string, want map[string][]byte) map[string][]byte {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("actions"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	got := map[string][]byte{}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	missing := func() int {
+		n := 0
+		for id := range want {
+			if got[id] == nil {
+				n++
+			}
+		}
+		return n
+	}
+	for missing() > 0 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			id := string(r.Value[len(`{"decision_id":"`):][:operators.DecisionIDLen])
+			if prev, ok := got[id]; ok && !bytes.Equal(prev, r.Value) {
+				t.Errorf("decision %s replayed with different bytes", id)
+			}
+			if _, ok := want[id]; !ok {
+				t.Errorf("unexpected decision %s: %s", id, r.Value)
+			}
+			got[id] = r.Value
+		})
+	}
+	if n := missing(); n > 0 {
+		t.Fatalf("%d of %d decisions never reached the actions topic", n, len(want))
+	}
+	return got
+}
