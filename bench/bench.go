@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/event"
 	"github.com/meridian/meridian/internal/broker"
 	"github.com/meridian/meridian/operators"
 	"github.com/meridian/meridian/pipeline"
@@ -313,7 +314,7 @@ func offerLoad(ctx context.Context, brokers []string, app *config.Config, rate i
 	g := NewGenerator(genConfigOf(app))
 	var (
 		dec  operators.Decoder
-		ev   operators.Event
+		ev   event.Event
 		act  operators.Action
 		rec  Record
 		n    int

@@ -17,8 +17,8 @@ var testStart = time.UnixMilli(defaultStartMs).UTC()
 // testNow is the processing time of record i in tests: 20k events/s.
 func testNow(i int) time.Time { return testStart.Add(time.Duration(i) * 50 * time.Microsecond) }
 
-// event is the decoded events-contract JSON.
-type event struct {
+// genEvent is the decoded events-contract JSON.
+type genEvent struct {
 	EventID    string          `json:"event_id"`
 	Type       string          `json:"type"`
 	CustomerID string          `json:"customer_id"`
@@ -29,7 +29,7 @@ type event struct {
 }
 
 // tsMillis parses either ts form.
-func (e *event) tsMillis(t *testing.T) int64 {
+func (e *genEvent) tsMillis(t *testing.T) int64 {
 	t.Helper()
 	if len(e.TS) > 0 && e.TS[0] == '"' {
 		var s string
@@ -49,9 +49,9 @@ func (e *event) tsMillis(t *testing.T) int64 {
 	return ms
 }
 
-func decode(t *testing.T, r *Record) *event {
+func decode(t *testing.T, r *Record) *genEvent {
 	t.Helper()
-	var e event
+	var e genEvent
 	dec := json.NewDecoder(bytes.NewReader(r.Value))
 	dec.UseNumber()
 	if err := dec.Decode(&e); err != nil {
@@ -60,7 +60,7 @@ func decode(t *testing.T, r *Record) *event {
 	return &e
 }
 
-// liteEvent is the part of an event the session and outcome tests need;
+// liteEvent is the part of an genEvent the session and outcome tests need;
 // decoding it is much cheaper than a generic attrs map under -race.
 type liteEvent struct {
 	Type       string `json:"type"`
@@ -87,7 +87,7 @@ func decodeLite(t *testing.T, r *Record) *liteEvent {
 // sample is a decoded W1 sample shared by several tests.
 type sample struct {
 	recs []Record
-	evs  []*event
+	evs  []*genEvent
 }
 
 var (
@@ -175,7 +175,7 @@ func TestGenRecordsValid(t *testing.T) {
 	}
 }
 
-func checkEnvelope(t *testing.T, r *Record, e *event) {
+func checkEnvelope(t *testing.T, r *Record, e *genEvent) {
 	t.Helper()
 	if e.EventID == "" || len(e.EventID) > 128 || e.CustomerID == "" || !typeRE.MatchString(e.Type) {
 		t.Fatalf("missing required field: %s", r.Value)
@@ -192,14 +192,14 @@ func checkEnvelope(t *testing.T, r *Record, e *event) {
 	case isClick:
 		if r.Topic != "clickstream" || (e.Source != "web" && e.Source != "app") ||
 			!strings.HasPrefix(e.SessionID, "s-"+e.CustomerID+"-") {
-			t.Fatalf("bad clickstream event on %s: %s", r.Topic, r.Value)
+			t.Fatalf("bad clickstream genEvent on %s: %s", r.Topic, r.Value)
 		}
 	case r.Topic != "bss" || e.Source != "bss" || e.SessionID != "":
-		t.Fatalf("bad bss event on %s: %s", r.Topic, r.Value)
+		t.Fatalf("bad bss genEvent on %s: %s", r.Topic, r.Value)
 	}
 }
 
-func checkAttrs(t *testing.T, r *Record, e *event) {
+func checkAttrs(t *testing.T, r *Record, e *genEvent) {
 	t.Helper()
 	req, ok := requiredAttrs[e.Type]
 	if !ok {
@@ -321,7 +321,7 @@ func newSessionTracker() *sessionTracker {
 	return &sessionTracker{last: map[string]int64{}, cur: map[string]string{}, ended: map[string]bool{}}
 }
 
-// observe checks one event; strict requires no session break without a gap.
+// observe checks one genEvent; strict requires no session break without a gap.
 func (s *sessionTracker) observe(t *testing.T, e *liteEvent, nowMs int64, strict bool) {
 	t.Helper()
 	if e.SessionID == "" {

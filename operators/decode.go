@@ -1,12 +1,15 @@
 package operators
 
 import (
+	"bytes"
 	"math"
 	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/meridian/meridian/event"
 )
 
 // DecodeError is the error Decode returns for a record that breaks the
@@ -61,7 +64,7 @@ type Decoder struct {
 // Decoder's scratch buffer and stay valid until the next Decode with d.
 // On failure the error is a *DecodeError and ev is reset. Byte offsets in
 // reasons are 0-based offsets into value. Decode never panics.
-func (d *Decoder) Decode(key, value []byte, ev *Event) error {
+func (d *Decoder) Decode(key, value []byte, ev *event.Event) error {
 	ev.Reset()
 	err := d.decode(key, value, ev)
 	d.data = nil
@@ -72,8 +75,8 @@ func (d *Decoder) Decode(key, value []byte, ev *Event) error {
 	return nil
 }
 
-func (d *Decoder) decode(key, value []byte, ev *Event) error {
-	if len(value) > MaxRecordBytes {
+func (d *Decoder) decode(key, value []byte, ev *event.Event) error {
+	if len(value) > event.MaxRecordBytes {
 		return fail("record: " + strconv.Itoa(len(value)) + " bytes, more than 64 KiB")
 	}
 	d.data, d.pos, d.seen = value, 0, 0
@@ -92,7 +95,7 @@ func (d *Decoder) decode(key, value []byte, ev *Event) error {
 
 // checkOutcome enforces the contract's one type-specific rule: outcome
 // events from channels carry attrs.decision_id, the decision they report on.
-func checkOutcome(ev *Event) error {
+func checkOutcome(ev *event.Event) error {
 	switch string(ev.Type) {
 	case "action_delivered", "action_opened", "action_clicked",
 		"action_converted", "action_dismissed", "action_failed":
@@ -103,7 +106,7 @@ func checkOutcome(ev *Event) error {
 	switch {
 	case a == nil:
 		return fail("attrs.decision_id: required for outcome events")
-	case a.Kind != AttrString || len(a.Str) == 0:
+	case a.Kind != event.AttrString || len(a.Str) == 0:
 		return fail("attrs.decision_id: must be a non-empty string")
 	}
 	return nil
@@ -119,7 +122,7 @@ const (
 
 // object parses the top-level object and checks that nothing but
 // whitespace follows it.
-func (d *Decoder) object(ev *Event) error {
+func (d *Decoder) object(ev *event.Event) error {
 	d.ws()
 	switch c := d.peek(); {
 	case d.pos >= len(d.data):
@@ -142,7 +145,7 @@ func (d *Decoder) object(ev *Event) error {
 // walk parses the object or array at d.pos and hands each member to the
 // handler for mode. name is the attrs key (inArray) or the unknown field
 // (inSkip); depth counts the containers of an unknown field's value.
-func (d *Decoder) walk(mode int, ev *Event, name []byte, depth int) error {
+func (d *Decoder) walk(mode int, ev *event.Event, name []byte, depth int) error {
 	obj := d.data[d.pos] == '{'
 	closer, want := byte(']'), "',' or ']'"
 	if obj {
@@ -202,7 +205,7 @@ func (d *Decoder) key(mode int) ([]byte, error) {
 }
 
 // member handles one value inside a container being walked.
-func (d *Decoder) member(mode int, ev *Event, key, name []byte, depth int) error {
+func (d *Decoder) member(mode int, ev *event.Event, key, name []byte, depth int) error {
 	switch mode {
 	case inTop:
 		return d.topField(ev, key)
@@ -218,7 +221,7 @@ func (d *Decoder) member(mode int, ev *Event, key, name []byte, depth int) error
 }
 
 // topField handles one field of the record object.
-func (d *Decoder) topField(ev *Event, key []byte) error {
+func (d *Decoder) topField(ev *event.Event, key []byte) error {
 	f := fieldOf(key)
 	if f == 0 {
 		return d.skip(key, 0)
@@ -246,7 +249,7 @@ func fieldOf(k []byte) uint8 {
 func fieldName(f uint8) string { return fieldNames[bits.TrailingZeros8(f)%len(fieldNames)] }
 
 // field parses and checks the value of the known field f.
-func (d *Decoder) field(f uint8, ev *Event) error {
+func (d *Decoder) field(f uint8, ev *event.Event) error {
 	var err error
 	switch f {
 	case seenEventID:
@@ -291,7 +294,7 @@ func checkKey(key, customerID []byte) error {
 	if len(key) == 0 {
 		return fail("missing key")
 	}
-	if !sameBytes(key, customerID) {
+	if !bytes.Equal(key, customerID) {
 		return fail("key mismatch: key " + quoteCap(key) + ", customer_id " + quoteCap(customerID))
 	}
 	return nil
@@ -361,7 +364,7 @@ func (d *Decoder) strField(name string, required bool) ([]byte, error) {
 }
 
 // ts parses the ts field: an RFC 3339 string or integer epoch milliseconds.
-func (d *Decoder) ts(ev *Event) error {
+func (d *Decoder) ts(ev *event.Event) error {
 	c := d.peek()
 	if c == '-' || isDigit(c) {
 		return d.epochMS(ev)
@@ -384,7 +387,7 @@ func (d *Decoder) ts(ev *Event) error {
 	return nil
 }
 
-func (d *Decoder) epochMS(ev *Event) error {
+func (d *Decoder) epochMS(ev *event.Event) error {
 	start := d.pos
 	isInt, err := d.number()
 	if err != nil {
@@ -413,7 +416,7 @@ func (d *Decoder) epochMS(ev *Event) error {
 }
 
 // attrs parses the attrs object into ev.Attrs.
-func (d *Decoder) attrs(ev *Event) error {
+func (d *Decoder) attrs(ev *event.Event) error {
 	switch d.peek() {
 	case 'n':
 		return d.lit()
@@ -424,33 +427,33 @@ func (d *Decoder) attrs(ev *Event) error {
 }
 
 // attr parses the value of attrs key k and appends it to ev.Attrs.
-func (d *Decoder) attr(ev *Event, k []byte) error {
-	if len(ev.Attrs) >= MaxAttrs {
+func (d *Decoder) attr(ev *event.Event, k []byte) error {
+	if len(ev.Attrs) >= event.MaxAttrs {
 		return fail("attrs: more than 64 keys")
 	}
 	for i := range ev.Attrs {
-		if sameBytes(ev.Attrs[i].Key, k) {
+		if bytes.Equal(ev.Attrs[i].Key, k) {
 			return fail("attrs: duplicate key " + quoteCap(k))
 		}
 	}
 	ev.Attrs = growAttrs(ev.Attrs)
 	a := &ev.Attrs[len(ev.Attrs)-1]
-	*a = Attr{Key: k}
+	*a = event.Attr{Key: k}
 	var err error
 	switch c := d.peek(); {
 	case c == '"':
-		a.Kind = AttrString
+		a.Kind = event.AttrString
 		a.Str, err = d.str("attrs", true)
 	case c == 't' || c == 'f':
-		a.Kind, a.Bool = AttrBool, c == 't'
+		a.Kind, a.Bool = event.AttrBool, c == 't'
 		err = d.lit()
 	case c == 'n':
 		err = d.lit()
 	case c == '-' || isDigit(c):
-		a.Kind = AttrNumber
+		a.Kind = event.AttrNumber
 		a.Num, err = d.attrNum(k)
 	case c == '[':
-		a.Kind = AttrArray
+		a.Kind = event.AttrArray
 		start := d.pos
 		err = d.walk(inArray, ev, k, 0)
 		a.Str = d.data[start:d.pos:d.pos]
@@ -464,9 +467,9 @@ func (d *Decoder) attr(ev *Event, k []byte) error {
 
 // growAttrs lengthens s by one, growing it straight to MaxAttrs capacity so
 // that a reused Event allocates at most once.
-func growAttrs(s []Attr) []Attr {
-	if len(s) == cap(s) && cap(s) < MaxAttrs {
-		n := make([]Attr, len(s), MaxAttrs)
+func growAttrs(s []event.Attr) []event.Attr {
+	if len(s) == cap(s) && cap(s) < event.MaxAttrs {
+		n := make([]event.Attr, len(s), event.MaxAttrs)
 		copy(n, s)
 		s = n
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/meridian/meridian/event"
 	"github.com/meridian/meridian/internal/eventcases"
 )
 
@@ -28,7 +29,7 @@ func TestMalformedCases(t *testing.T) {
 		t.Fatalf("only %d malformed cases", len(cases))
 	}
 	var d Decoder
-	var ev Event
+	var ev event.Event
 	names := map[string]bool{}
 	for _, c := range cases {
 		if names[c.Name] {
@@ -68,7 +69,7 @@ func reasonProblem(r string) string {
 
 func TestValidCases(t *testing.T) {
 	var d Decoder
-	var ev Event
+	var ev event.Event
 	for _, c := range eventcases.Valid() {
 		if err := d.Decode(c.Key, c.Value, &ev); err != nil {
 			t.Errorf("%s: %v", c.Name, err)
@@ -110,8 +111,8 @@ func firstProblem(ps ...string) string {
 }
 
 // validChecks holds field checks for some of eventcases.Valid by name.
-var validChecks = map[string]func(ev *Event) string{
-	"clickstream_typical": func(ev *Event) string {
+var validChecks = map[string]func(ev *event.Event) string{
+	"clickstream_typical": func(ev *event.Event) string {
 		price, _ := ev.Num("price")
 		qty, _ := ev.Num("qty")
 		sku, _ := ev.Str("sku")
@@ -124,25 +125,25 @@ var validChecks = map[string]func(ev *Event) string{
 			want("attrs", len(ev.Attrs), 4),
 			want("price", price, 19.99), want("qty", qty, 2), want("sku", string(sku), "SKU-19"))
 	},
-	"epoch_ms":   func(ev *Event) string { return want("ts", ev.TS, int64(1733339655123)*1e6) },
-	"epoch_max":  func(ev *Event) string { return want("ts", ev.TS, int64(9223372036854)*1e6) },
-	"epoch_zero": func(ev *Event) string { return want("ts", ev.TS, 0) },
-	"rfc3339_lowercase": func(ev *Event) string {
+	"epoch_ms":   func(ev *event.Event) string { return want("ts", ev.TS, int64(1733339655123)*1e6) },
+	"epoch_max":  func(ev *event.Event) string { return want("ts", ev.TS, int64(9223372036854)*1e6) },
+	"epoch_zero": func(ev *event.Event) string { return want("ts", ev.TS, 0) },
+	"rfc3339_lowercase": func(ev *event.Event) string {
 		return want("ts", ev.TS, tsOf("2026-12-04T19:14:15.123Z"))
 	},
-	"rfc3339_offset_ns": func(ev *Event) string {
+	"rfc3339_offset_ns": func(ev *event.Event) string {
 		return want("ts", ev.TS, tsOf("2026-12-04T19:14:15.123456789+05:30"))
 	},
-	"rfc3339_negative_offset": func(ev *Event) string {
+	"rfc3339_negative_offset": func(ev *event.Event) string {
 		return want("ts", ev.TS, tsOf("2026-12-04T19:14:15.5Z"))
 	},
-	"rfc3339_leap_day": func(ev *Event) string {
+	"rfc3339_leap_day": func(ev *event.Event) string {
 		return want("ts", ev.TS, tsOf("2024-02-29T23:59:59.999999999Z"))
 	},
-	"rfc3339_before_epoch": func(ev *Event) string { return want("ts", ev.TS, -int64(5e8)) },
-	"rfc3339_max":          func(ev *Event) string { return want("ts", ev.TS, int64(math.MaxInt64)) },
-	"rfc3339_min":          func(ev *Event) string { return want("ts", ev.TS, int64(math.MinInt64)) },
-	"escapes": func(ev *Event) string {
+	"rfc3339_before_epoch": func(ev *event.Event) string { return want("ts", ev.TS, -int64(5e8)) },
+	"rfc3339_max":          func(ev *event.Event) string { return want("ts", ev.TS, int64(math.MaxInt64)) },
+	"rfc3339_min":          func(ev *event.Event) string { return want("ts", ev.TS, int64(math.MinInt64)) },
+	"escapes": func(ev *event.Event) string {
 		q, _ := ev.Str("query")
 		e, _ := ev.Str("emoji")
 		return firstProblem(
@@ -150,26 +151,26 @@ var validChecks = map[string]func(ev *Event) string{
 			want("customer_id", string(ev.CustomerID), "c-é😀\"/"),
 			want("query", string(q), `café "x"`), want("emoji", string(e), "😀"))
 	},
-	"escaped_field_names": func(ev *Event) string {
+	"escaped_field_names": func(ev *event.Event) string {
 		return firstProblem(want("event_id", string(ev.EventID), "e-1"), want("type", string(ev.Type), "login"))
 	},
-	"null_optionals": func(ev *Event) string {
+	"null_optionals": func(ev *event.Event) string {
 		return want("absent", ev.Source == nil && ev.SessionID == nil && len(ev.Attrs) == 0, true)
 	},
-	"attrs_arrays_of_scalars": func(ev *Event) string {
+	"attrs_arrays_of_scalars": func(ev *event.Event) string {
 		a := ev.Attr("prices")
 		if a == nil {
 			return "no prices"
 		}
-		return firstProblem(want("kind", a.Kind, AttrArray), want("raw", string(a.Str), "[1,2.5,-3e2]"))
+		return firstProblem(want("kind", a.Kind, event.AttrArray), want("raw", string(a.Str), "[1,2.5,-3e2]"))
 	},
-	"attrs_all_scalar_kinds": func(ev *Event) string {
+	"attrs_all_scalar_kinds": func(ev *event.Event) string {
 		n, _ := ev.Num("n")
 		return firstProblem(want("n", n, -1.5e-3), want("t", ev.Attr("t").Bool, true),
-			want("z", ev.Attr("z").Kind, AttrNull), want("empty key", ev.Attr("") != nil, true))
+			want("z", ev.Attr("z").Kind, event.AttrNull), want("empty key", ev.Attr("") != nil, true))
 	},
-	"attrs_64_keys": func(ev *Event) string { return want("attrs", len(ev.Attrs), 64) },
-	"event_id_with_nul": func(ev *Event) string {
+	"attrs_64_keys": func(ev *event.Event) string { return want("attrs", len(ev.Attrs), 64) },
+	"event_id_with_nul": func(ev *event.Event) string {
 		return want("event_id", string(ev.EventID), "e\x00")
 	},
 }
@@ -179,7 +180,7 @@ var validChecks = map[string]func(ev *Event) string{
 // and after a larger record grows the buffer.
 func TestEscapesSurviveLaterStrings(t *testing.T) {
 	var d Decoder
-	var ev Event
+	var ev event.Event
 	small := []byte(`{"event_id":"\u0041","type":"a","customer_id":"\u0063","ts":0}`)
 	if err := d.Decode([]byte("c"), small, &ev); err != nil {
 		t.Fatal(err)
@@ -209,7 +210,7 @@ func TestEscapesSurviveLaterStrings(t *testing.T) {
 
 func TestNotFoolsByPrefixes(t *testing.T) {
 	var d Decoder
-	var ev Event
+	var ev event.Event
 	// A field named like a known one but differing in case is unknown, so
 	// the record lacks event_id.
 	rec := `{"Event_ID":"e-1","type":"login","customer_id":"c","ts":0}`
@@ -222,7 +223,7 @@ func TestNotFoolsByPrefixes(t *testing.T) {
 func TestZeroAllocs(t *testing.T) {
 	for name, rec := range map[string]string{"typical": typicalRecord, "epoch": epochRecord, "bss": bssRecord, "escaped": escapedRecord} {
 		var d Decoder
-		var ev Event
+		var ev event.Event
 		value := []byte(rec)
 		key := []byte(extractCustomer(t, value))
 		allocs := testing.AllocsPerRun(200, func() {
@@ -254,7 +255,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(extractCustomer(f, []byte(r))), []byte(r))
 	}
 	var d Decoder
-	var ev Event
+	var ev event.Event
 	f.Fuzz(func(t *testing.T, key, value []byte) {
 		err := d.Decode(key, value, &ev)
 		if err != nil {
@@ -275,8 +276,8 @@ func FuzzDecode(f *testing.F) {
 
 // eventProblem re-checks an accepted record against the contract, using
 // encoding/json as an independent oracle; it returns "" when all is well.
-func eventProblem(key, value []byte, ev *Event) string {
-	if len(value) > MaxRecordBytes || !utf8.Valid(value) || !json.Valid(value) {
+func eventProblem(key, value []byte, ev *event.Event) string {
+	if len(value) > event.MaxRecordBytes || !utf8.Valid(value) || !json.Valid(value) {
 		return "accepted an oversize, non-UTF-8 or invalid JSON record"
 	}
 	if p := rulesProblem(key, ev); p != "" {
@@ -302,7 +303,7 @@ func eventProblem(key, value []byte, ev *Event) string {
 }
 
 // rulesProblem checks the rules of the contract on the decoded fields.
-func rulesProblem(key []byte, ev *Event) string {
+func rulesProblem(key []byte, ev *event.Event) string {
 	switch {
 	case len(ev.EventID) < 1 || len(ev.EventID) > 128:
 		return "event_id length"
@@ -312,7 +313,7 @@ func rulesProblem(key []byte, ev *Event) string {
 		return "key differs from customer_id"
 	case len(ev.Source) > 64 || len(ev.SessionID) > 128:
 		return "source or session_id length"
-	case len(ev.Attrs) > MaxAttrs:
+	case len(ev.Attrs) > event.MaxAttrs:
 		return "too many attrs"
 	case !typeRE(ev.Type):
 		return "type pattern"
@@ -359,7 +360,7 @@ func tsProblem(raw json.RawMessage, ts int64) string {
 	return ""
 }
 
-func attrsProblem(raw json.RawMessage, attrs []Attr) string {
+func attrsProblem(raw json.RawMessage, attrs []event.Attr) string {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil && raw != nil {
 		return "attrs: " + err.Error()
@@ -378,13 +379,13 @@ func attrsProblem(raw json.RawMessage, attrs []Attr) string {
 		}
 		var got any
 		switch a.Kind {
-		case AttrString:
+		case event.AttrString:
 			got = string(a.Str)
-		case AttrNumber:
+		case event.AttrNumber:
 			got = a.Num
-		case AttrBool:
+		case event.AttrBool:
 			got = a.Bool
-		case AttrArray:
+		case event.AttrArray:
 			if !bytes.Equal(a.Str, r) {
 				return fmt.Sprintf("attr array %q, encoding/json %q", a.Str, r)
 			}
@@ -401,7 +402,7 @@ func BenchmarkDecode(b *testing.B) {
 	for _, bc := range []struct{ name, rec string }{{"clickstream", typicalRecord}, {"bss", bssRecord}} {
 		b.Run(bc.name, func(b *testing.B) {
 			var d Decoder
-			var ev Event
+			var ev event.Event
 			value := []byte(bc.rec)
 			key := []byte(extractCustomer(b, value))
 			b.ReportAllocs()

@@ -1,12 +1,14 @@
 package operators
 
+import "github.com/meridian/meridian/event"
+
 // Processor runs the per-event steps on one record: decode, decide, encode.
 // One Processor belongs to one task goroutine (the Rules it decides with
 // are shared); it reuses every buffer, so
 // an event costs no allocation once the buffers have grown.
 type Processor struct {
 	dec     Decoder
-	ev      Event
+	ev      event.Event
 	decider *Decider
 	act     Action
 	out     []byte
@@ -31,4 +33,4 @@ func (p *Processor) Process(key, value []byte) (action []byte, err error) {
 }
 
 // Event is the event decoded by the last successful Process call.
-func (p *Processor) Event() *Event { return &p.ev }
+func (p *Processor) Event() *event.Event { return &p.ev }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/event"
 )
 
 // Rules is the simple decision step that stands in until model-based
@@ -138,7 +139,7 @@ func placeholder(name string) (templatePart, error) {
 
 // Decide fills a with the action the rules choose for ev and reports
 // whether any rule matched. a's slices alias ev and r until the next call.
-func (r *Decider) Decide(ev *Event, a *Action) bool {
+func (r *Decider) Decide(ev *event.Event, a *Action) bool {
 	rules := r.rules.byType[string(ev.Type)]
 	if len(rules) == 0 {
 		return false
@@ -164,7 +165,7 @@ func (r *Decider) Decide(ev *Event, a *Action) bool {
 	return true
 }
 
-func (r *Decider) renderPayload(c *rule, ev *Event) []PayloadField {
+func (r *Decider) renderPayload(c *rule, ev *event.Event) []PayloadField {
 	r.buf, r.offs = r.buf[:0], r.offs[:0]
 	for i := range c.payload {
 		r.offs = append(r.offs, len(r.buf))
@@ -184,17 +185,17 @@ func (r *Decider) renderPayload(c *rule, ev *Event) []PayloadField {
 // appendTemplate renders one payload value. A template that is a single
 // {attrs.NAME} keeps the attribute's JSON type (number, bool, null when
 // absent); anything else renders as a string.
-func appendTemplate(dst []byte, parts []templatePart, ev *Event) []byte {
+func appendTemplate(dst []byte, parts []templatePart, ev *event.Event) []byte {
 	if len(parts) == 1 && parts[0].kind == partAttr {
 		at := ev.Attr(parts[0].text)
 		switch {
-		case at == nil || at.Kind == AttrNull:
+		case at == nil || at.Kind == event.AttrNull:
 			return append(dst, "null"...)
-		case at.Kind == AttrNumber:
+		case at.Kind == event.AttrNumber:
 			return AppendJSONFloat(dst, at.Num)
-		case at.Kind == AttrBool:
+		case at.Kind == event.AttrBool:
 			return appendBool(dst, at.Bool)
-		case at.Kind == AttrArray:
+		case at.Kind == event.AttrArray:
 			return append(dst, at.Str...)
 		}
 	}
@@ -205,7 +206,7 @@ func appendTemplate(dst []byte, parts []templatePart, ev *Event) []byte {
 	return append(dst, '"')
 }
 
-func appendPart(dst []byte, p templatePart, ev *Event) []byte {
+func appendPart(dst []byte, p templatePart, ev *event.Event) []byte {
 	var s []byte
 	switch p.kind {
 	case partText:
@@ -222,11 +223,11 @@ func appendPart(dst []byte, p templatePart, ev *Event) []byte {
 			return dst
 		}
 		switch at.Kind {
-		case AttrNumber:
+		case event.AttrNumber:
 			return AppendJSONFloat(dst, at.Num)
-		case AttrBool:
+		case event.AttrBool:
 			return appendBool(dst, at.Bool)
-		case AttrNull:
+		case event.AttrNull:
 			return dst
 		}
 		s = at.Str

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/event"
 )
 
 func testRules(t testing.TB) *Rules {
@@ -24,10 +25,10 @@ func testRules(t testing.TB) *Rules {
 	return r
 }
 
-func decodeOne(t testing.TB, rec string) *Event {
+func decodeOne(t testing.TB, rec string) *event.Event {
 	t.Helper()
 	var d Decoder
-	ev := new(Event)
+	ev := new(event.Event)
 	var probe struct {
 		C string `json:"customer_id"`
 	}

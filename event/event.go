@@ -1,6 +1,7 @@
-package operators
-
-import "bytes"
+// Package event defines the decoded input event that every step of a task
+// reads: decode fills it, features, journeys and decisions read it. It is
+// a leaf package so that all of them can share the type.
+package event
 
 // MaxRecordBytes is the largest record value the events contract accepts.
 const MaxRecordBytes = 64 << 10
@@ -80,6 +81,3 @@ func (e *Event) Str(name string) (v []byte, ok bool) {
 
 // TypeIs reports whether the event's type is t, without allocating.
 func (e *Event) TypeIs(t string) bool { return string(e.Type) == t }
-
-// sameBytes is bytes.Equal, named for the key check.
-func sameBytes(a, b []byte) bool { return bytes.Equal(a, b) }
