@@ -20,6 +20,8 @@ type Config struct {
 	Pipeline  Pipeline  `yaml:"pipeline"`
 	HTTP      HTTP      `yaml:"http"`
 	Rules     []Rule    `yaml:"rules"`
+	Features  []Feature `yaml:"features"`
+	Profile   Profile   `yaml:"profile"`
 	Generator Generator `yaml:"generator"`
 
 	// source is the file the configuration was parsed from, and pos the
@@ -60,6 +62,9 @@ type EventTime struct {
 	// IdleAfter is how long a partition may see no records before the wall
 	// clock advances its watermark.
 	IdleAfter time.Duration `yaml:"idle_after"`
+	// AllowedLateness is how far behind the watermark an event may be and
+	// still update features; a later one is counted and changes nothing.
+	AllowedLateness time.Duration `yaml:"allowed_lateness"`
 }
 
 // Pipeline tunes batching and shutdown.
@@ -100,6 +105,67 @@ type Rule struct {
 	Payload map[string]string `yaml:"payload"`
 }
 
+// Feature is one windowed feature kept per customer.
+type Feature struct {
+	// Name is how decisions, journeys and the customer view refer to it.
+	Name string `yaml:"name"`
+	// Events are the event types the feature reads.
+	Events []string `yaml:"events"`
+	// Where is an optional condition over the event, e.g.
+	// attrs.device == "mobile" && attrs.price > 10.
+	Where string `yaml:"where"`
+	// Agg is count, sum, avg, min, max, first, last, distinct or
+	// time_since_last.
+	Agg string `yaml:"agg"`
+	// Value is the expression sum, avg, min, max, first and last aggregate,
+	// e.g. attrs.price * (attrs.qty ?? 1).
+	Value string `yaml:"value"`
+	// Of is what distinct counts: session_id, source, type or attrs.NAME.
+	Of string `yaml:"of"`
+	// Unit is the unit time_since_last reports in. Default 1m (minutes).
+	Unit   time.Duration `yaml:"unit"`
+	Window Window        `yaml:"window"`
+}
+
+// Window says which events of a customer a feature aggregates.
+type Window struct {
+	// Kind is sliding, tumbling, session or lifetime.
+	Kind string `yaml:"kind"`
+	// Size is the length of a sliding or tumbling window.
+	Size time.Duration `yaml:"size"`
+	// Bucket is a sliding window's granularity, at most Size/12 and
+	// dividing it. Default Size/12.
+	Bucket time.Duration `yaml:"bucket"`
+	// Gap ends a session window after this much inactivity.
+	Gap time.Duration `yaml:"gap"`
+}
+
+// Profile lists the customer attributes kept as their latest value.
+type Profile struct {
+	Attributes []ProfileAttr `yaml:"attributes"`
+	Consent    Consent       `yaml:"consent"`
+}
+
+// ProfileAttr keeps the latest value of one attribute from the events
+// that carry it.
+type ProfileAttr struct {
+	Name string `yaml:"name"`
+	// Events are the event types that carry the attribute.
+	Events []string `yaml:"events"`
+	// Attr is the attrs key holding the value. Default: Name.
+	Attr string `yaml:"attr"`
+	// From overrides Attr for some event types, e.g. plan_changed: to.
+	From map[string]string `yaml:"from"`
+}
+
+// Consent keeps per-channel consent: granted unless an Event says no.
+type Consent struct {
+	Event       string   `yaml:"event"`
+	ChannelAttr string   `yaml:"channel_attr"`
+	GrantedAttr string   `yaml:"granted_attr"`
+	Channels    []string `yaml:"channels"`
+}
+
 // Generator configures the W1 workload generator (`meridian gen`, `dev`, `bench`).
 type Generator struct {
 	// Seed makes the generated workload reproducible.
@@ -121,7 +187,10 @@ func Default() Config {
 			DeadLetter: "meridian.dlq",
 			Partitions: 12,
 		},
-		EventTime: EventTime{AllowedDisorder: 2 * time.Second, IdleAfter: time.Second},
+		EventTime: EventTime{AllowedDisorder: 2 * time.Second, IdleAfter: time.Second,
+			AllowedLateness: 10 * time.Minute},
+		Profile: Profile{Consent: Consent{Event: "consent_changed", ChannelAttr: "channel",
+			GrantedAttr: "granted", Channels: []string{"email", "sms", "push", "call_center"}}},
 		Pipeline:  Pipeline{MaxBatch: 10000, ShutdownTimeout: 30 * time.Second},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
 		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},

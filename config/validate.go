@@ -52,6 +52,9 @@ func parent(path string) string {
 
 // Validate checks the values of c against each other and their ranges. Its
 // errors (a *Errors) carry file:line:col for values that came from a file.
+// It also fills the defaults that derive from other values: a sliding
+// window's bucket (size/12), time_since_last's unit (1m) and a profile
+// attribute's attrs key (its name).
 func (c *Config) Validate() error {
 	k := &checker{c: c}
 	k.brokers()
@@ -62,6 +65,8 @@ func (c *Config) Validate() error {
 	k.timing()
 	k.address("http.addr", c.HTTP.Addr, false)
 	k.rules()
+	k.features()
+	k.profile()
 	if c.Generator.Customers < 1 {
 		k.fail("generator.customers", "generator.customers must be at least 1, got %d; write e.g. customers: 1000000", c.Generator.Customers)
 	}
