@@ -1,5 +1,5 @@
-// Package api is Meridian's HTTP server: health, readiness and metrics now;
-// the northbound decision and customer API joins them on the same port.
+// Package api is Meridian's HTTP server: health, readiness, metrics and the
+// customer view; the decision API joins them on the same port.
 package api
 
 import (
@@ -20,8 +20,10 @@ type Config struct {
 	Addr     string
 	Registry *metrics.Registry
 	// Ready reports whether the instance should receive traffic.
-	Ready  func() bool
-	Logger *slog.Logger
+	Ready func() bool
+	// Customers serves GET /v1/customers/{id}; nil leaves it out.
+	Customers Customers
+	Logger    *slog.Logger
 }
 
 // Server serves the operations endpoints.
@@ -82,6 +84,9 @@ func (s *Server) routes() http.Handler {
 			_ = s.cfg.Registry.WriteText(w)
 		}
 	})
+	if s.cfg.Customers != nil {
+		mux.HandleFunc("GET /v1/customers/{id}", s.customer)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -114,4 +119,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Customers answers for customers; the pipeline implements it.
+type Customers interface {
+	// CustomerJSON returns the customer view, or found false for a
+	// customer the instance holds no state for.
+	CustomerJSON(ctx context.Context, id string) (body []byte, found bool, err error)
+}
+
+// customerTimeout bounds a customer-view request: the owning task answers
+// between batches, so a longer wait means it is stuck or gone.
+const customerTimeout = 2 * time.Second
+
+func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if id == "" || len(id) > 128 {
+		writeError(w, http.StatusBadRequest, "bad_request", "customer id must be 1-128 bytes")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), customerTimeout)
+	defer cancel()
+	body, found, err := s.cfg.Customers.CustomerJSON(ctx, id)
+	switch {
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "cannot answer for the customer now: "+err.Error())
+	case !found:
+		writeError(w, http.StatusNotFound, "not_found", "customer not found")
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(body)
+	}
 }

@@ -65,3 +65,46 @@ func TestListenErrorNamesAddress(t *testing.T) {
 		t.Fatalf("second listen on %s: %v", s.Addr(), err)
 	}
 }
+
+type fakeCustomers struct{}
+
+func (fakeCustomers) CustomerJSON(ctx context.Context, id string) ([]byte, bool, error) {
+	switch id {
+	case "c-1":
+		return []byte(`{"customer_id":"c-1"}`), true, nil
+	case "stuck":
+		<-ctx.Done() // the owning task never answers
+		return nil, false, ctx.Err()
+	}
+	return nil, false, nil
+}
+
+func TestCustomerEndpoint(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:0", Customers: fakeCustomers{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	defer s.Shutdown(context.Background())
+	for _, tc := range []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/v1/customers/c-1", 200, `{"customer_id":"c-1"}`},
+		{"/v1/customers/c-2", 404, `{"code":"not_found","error":"customer not found"}`},
+		{"/v1/customers/stuck", 503, `"code":"unavailable"`},
+		{"/v1/customers/" + strings.Repeat("x", 129), 400, `"code":"bad_request"`},
+	} {
+		resp, err := http.Get("http://" + s.Addr() + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || !strings.Contains(string(b), tc.body) ||
+			resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: %d %q %s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+	}
+}

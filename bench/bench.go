@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/event"
+	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/broker"
 	"github.com/meridian/meridian/operators"
 	"github.com/meridian/meridian/pipeline"
@@ -28,7 +30,9 @@ type Config struct {
 	E2EEvents   int
 	LatencyRate int
 	LatencyFor  time.Duration
-	Logger      *slog.Logger
+	// StateCustomers is how many customers state_bytes_per_customer fills.
+	StateCustomers int
+	Logger         *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -41,6 +45,11 @@ func (c Config) withDefaults() Config {
 	}
 	if c.E2EEvents == 0 {
 		c.E2EEvents = e2e
+	}
+	if c.StateCustomers == 0 {
+		// 1M in the quick run too: at fewer customers the heap difference
+		// is small enough for GC noise to swamp it (100k read 38 B/customer).
+		c.StateCustomers = 1_000_000
 	}
 	if c.LatencyRate == 0 {
 		c.LatencyRate = 20_000
@@ -65,6 +74,8 @@ type Result struct {
 	LatencyP50Ms            float64 `json:"latency_p50_ms"`
 	LatencyP99Ms            float64 `json:"latency_p99_ms"`
 	LatencyP999Ms           float64 `json:"latency_p999_ms"`
+	StateBytesPerCustomer   float64 `json:"state_bytes_per_customer"`
+	StateCustomers          int     `json:"state_customers"`
 	LatencySamples          int     `json:"latency_samples"`
 	CoreEvents              int     `json:"core_events"`
 	E2EEvents               int     `json:"e2e_events"`
@@ -95,6 +106,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return r, err
 	}
 	r.LatencySamples = len(lat)
+	cfg.Logger.Info("bench: state bytes per customer", "customers", cfg.StateCustomers)
+	if r.StateBytesPerCustomer, r.StateCustomers, err = RunStateBytes(cfg.App, cfg.StateCustomers); err != nil {
+		return r, err
+	}
 	r.LatencyP50Ms, r.LatencyP99Ms, r.LatencyP999Ms = quantileMs(lat, 0.5), quantileMs(lat, 0.99), quantileMs(lat, 0.999)
 	return r, nil
 }
@@ -124,29 +139,52 @@ func generate(app *config.Config, n int) []Record {
 
 // RunCore measures the per-event steps on records already in memory, on one
 // core after a warm-up: events per second and heap allocations per event.
+// The first half of the records warms the feature store up (customers
+// arrive, buffers grow); the second half is measured. W1 keeps bringing new
+// customers, whose first event interns their id: that cost is in the figure.
 func RunCore(app *config.Config, n int) (eventsPerSec, allocsPerEvent float64, err error) {
-	rules, err := operators.NewRules(app.Rules)
+	proc, err := newProcessor(app)
 	if err != nil {
 		return 0, 0, err
 	}
-	recs := generate(app, n)
-	proc := operators.NewProcessor(rules)
+	recs := generate(app, 2*n)
+	disorder := int64(app.EventTime.AllowedDisorder)
+	maxTS := int64(math.MinInt64)
 	pass := func(rs []Record) {
 		for i := range rs {
-			_, _ = proc.Process(rs[i].Key, rs[i].Value)
+			wm := maxTS - disorder
+			if maxTS == math.MinInt64 {
+				wm = math.MinInt64
+			}
+			if _, err := proc.Process(rs[i].Key, rs[i].Value, wm); err == nil {
+				maxTS = max(maxTS, proc.Event().TS)
+			}
 		}
 	}
-	pass(recs[:min(len(recs), 20_000)]) // warm-up: buffers grow to their steady size
+	pass(recs[:n])
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	pass(recs)
+	pass(recs[n:])
 	el := time.Since(start)
 	runtime.ReadMemStats(&after)
 	return float64(n) / el.Seconds(), float64(after.Mallocs-before.Mallocs) / float64(n), nil
+}
+
+// newProcessor is one task's per-event steps on the application config.
+func newProcessor(app *config.Config) (*operators.Processor, error) {
+	rules, err := operators.NewRules(app.Rules)
+	if err != nil {
+		return nil, err
+	}
+	set, err := features.NewSet(app)
+	if err != nil {
+		return nil, err
+	}
+	return operators.NewProcessor(rules, features.NewStore(set)), nil
 }
 
 // RunE2E produces n W1 records to a fresh embedded broker, then times a

@@ -1,29 +1,42 @@
 package operators
 
-import "github.com/meridian/meridian/event"
+import (
+	"github.com/meridian/meridian/event"
+	"github.com/meridian/meridian/features"
+)
 
-// Processor runs the per-event steps on one record: decode, decide, encode.
-// One Processor belongs to one task goroutine (the Rules it decides with
-// are shared); it reuses every buffer, so
-// an event costs no allocation once the buffers have grown.
+// Processor runs the per-event steps on one record: decode, featurize,
+// decide, encode. One Processor belongs to one task goroutine, with the
+// task's feature store (the compiled Rules are shared); it reuses every
+// buffer, so an event costs no allocation once the buffers have grown.
 type Processor struct {
 	dec     Decoder
 	ev      event.Event
+	store   *features.Store
 	decider *Decider
 	act     Action
 	out     []byte
 }
 
-// NewProcessor returns a Processor deciding with rules.
-func NewProcessor(rules *Rules) *Processor { return &Processor{decider: rules.NewDecider()} }
+// NewProcessor returns a Processor deciding with rules and keeping features
+// in store (nil: no features).
+func NewProcessor(rules *Rules, store *features.Store) *Processor {
+	return &Processor{decider: rules.NewDecider(), store: store}
+}
 
-// Process decodes one record and decides on it. It returns the encoded
+// Process decodes one record, updates the customer's features and decides
+// on it. watermark is the partition's event-time watermark before this
+// record (Unix ns): an event further behind it than the allowed lateness
+// leaves features unchanged (the store counts it). It returns the encoded
 // action, or nil when the event chose none; the bytes are valid until the
 // next call. A record that breaks the events contract returns a
 // *DecodeError, which belongs in the dead-letter topic.
-func (p *Processor) Process(key, value []byte) (action []byte, err error) {
+func (p *Processor) Process(key, value []byte, watermark int64) (action []byte, err error) {
 	if err := p.dec.Decode(key, value, &p.ev); err != nil {
 		return nil, err
+	}
+	if p.store != nil {
+		p.store.Update(&p.ev, watermark)
 	}
 	if !p.decider.Decide(&p.ev, &p.act) {
 		return nil, nil
@@ -34,3 +47,6 @@ func (p *Processor) Process(key, value []byte) (action []byte, err error) {
 
 // Event is the event decoded by the last successful Process call.
 func (p *Processor) Event() *event.Event { return &p.ev }
+
+// Store is the Processor's feature store (nil when it keeps none).
+func (p *Processor) Store() *features.Store { return p.store }

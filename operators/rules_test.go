@@ -124,20 +124,20 @@ func TestAppendJSONStringEscapes(t *testing.T) {
 }
 
 func TestProcessAllocatesNothing(t *testing.T) {
-	p := NewProcessor(testRules(t))
+	p := NewProcessor(testRules(t), nil)
 	key := []byte("c-1042")
 	rec := []byte(`{"event_id":"8f1c2a","type":"payment_failed","customer_id":"c-1042","ts":"2026-12-04T19:14:15.123Z",` +
 		`"source":"bss","attrs":{"invoice_id":"inv-7","amount":42.5,"reason":"card_declined"}}`)
-	if act, err := p.Process(key, rec); err != nil || act == nil {
+	if act, err := p.Process(key, rec, 0); err != nil || act == nil {
 		t.Fatalf("warm-up: %v %s", err, act)
 	}
-	if n := testing.AllocsPerRun(200, func() { _, _ = p.Process(key, rec) }); n != 0 {
+	if n := testing.AllocsPerRun(200, func() { _, _ = p.Process(key, rec, 0) }); n != 0 {
 		t.Errorf("Process allocates %.1f times per event", n)
 	}
 }
 
 func BenchmarkProcess(b *testing.B) {
-	p := NewProcessor(testRules(b))
+	p := NewProcessor(testRules(b), nil)
 	key := []byte("c-1042")
 	recs := map[string][]byte{
 		"no_action": []byte(`{"event_id":"e-1","type":"page_view","customer_id":"c-1042","ts":"2026-12-04T19:14:15.123Z","source":"web","session_id":"s-77","attrs":{"url":"/p/19","device":"mobile"}}`),
@@ -149,7 +149,7 @@ func BenchmarkProcess(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(rec)))
 			for b.Loop() {
-				_, _ = p.Process(key, rec)
+				_, _ = p.Process(key, rec, 0)
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/metrics"
 	"github.com/meridian/meridian/operators"
 )
@@ -30,13 +31,14 @@ type Options struct {
 
 // Pipeline consumes the input topics and runs one task per partition number.
 type Pipeline struct {
-	cfg   *config.Config
-	log   *slog.Logger
-	reg   *metrics.Registry
-	now   func() time.Time
-	rules *operators.Rules
-	cl    *kgo.Client
-	m     pipelineMetrics
+	cfg      *config.Config
+	log      *slog.Logger
+	reg      *metrics.Registry
+	now      func() time.Time
+	rules    *operators.Rules
+	features *features.Set
+	cl       *kgo.Client
+	m        pipelineMetrics
 
 	mu    sync.Mutex
 	tasks map[int32]*task
@@ -54,6 +56,7 @@ type Pipeline struct {
 
 type pipelineMetrics struct {
 	events, actions, deadLetters, batches, produceErrors *metrics.Counter
+	late, evicted                                        *metrics.Counter
 }
 
 // Stats are the pipeline's running totals.
@@ -77,7 +80,11 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, log: o.Logger, reg: o.Registry, now: o.Now, rules: rules,
+	set, err := features.NewSet(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{cfg: cfg, log: o.Logger, reg: o.Registry, now: o.Now, rules: rules, features: set,
 		tasks: make(map[int32]*task), owned: make(map[int32]map[string]bool),
 		failed: make(chan struct{})}
 	p.produceCtx, p.produceCancel = context.WithCancel(context.Background())
@@ -87,7 +94,18 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		deadLetters:   p.reg.Counter("meridian_dead_letters_total", "Records that broke the events contract, produced to the dead-letter topic."),
 		batches:       p.reg.Counter("meridian_batches_total", "Fetched batches processed by tasks."),
 		produceErrors: p.reg.Counter("meridian_produce_errors_total", "Batches whose actions or dead letters could not be produced."),
+		late:          p.reg.Counter("meridian_late_events_total", "Events further behind the watermark than the allowed lateness: counted, features unchanged."),
+		evicted:       p.reg.Counter("meridian_evicted_customers_total", "Customers dropped after being idle longer than the longest window plus the allowed lateness."),
 	}
+	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		n := int64(0)
+		for _, t := range p.tasks {
+			n += t.customers.Load()
+		}
+		return float64(n)
+	})
 	p.reg.GaugeFunc("meridian_tasks", "Tasks running (assigned partition numbers).", func() float64 {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -187,7 +205,7 @@ func (p *Pipeline) poll(ctx context.Context) {
 				p.log.Error("BUG: records for a partition with no task", "topic", ft.Topic, "partition", ft.Partition)
 				return
 			}
-			t.in <- ft.Records
+			t.in <- fetched{records: ft.Records, topic: ft.Topic, highWatermark: ft.HighWatermark}
 		})
 		p.cl.AllowRebalance()
 	}

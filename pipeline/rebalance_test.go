@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -127,10 +128,10 @@ func expectedActions(t *testing.T, recs []bench.Record) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc := operators.NewProcessor(rules)
+	proc := operators.NewProcessor(rules, nil)
 	want := map[string][]byte{}
 	for _, r := range recs {
-		act, err := proc.Process(r.Key, r.Value)
+		act, err := proc.Process(r.Key, r.Value, math.MinInt64)
 		if err != nil {
 			t.Fatalf("generated record is a dead letter: %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/operators"
 	"github.com/meridian/meridian/sinks"
 )
@@ -20,12 +21,23 @@ import (
 type task struct {
 	p         *Pipeline
 	partition int32
-	in        chan []*kgo.Record
-	done      chan struct{}
-	proc      *operators.Processor
-	wm        *Watermark
+	in        chan fetched
+	// mailbox runs requests (the customer view) on the task goroutine, so
+	// the state needs no locks on the per-event path.
+	mailbox chan func()
+	done    chan struct{}
+	proc    *operators.Processor
+	wm      *Watermark
 	// wmNanos mirrors wm.Current() for the metrics scrape.
 	wmNanos atomic.Int64
+	// customers mirrors the store's customer count; lastLate is the late
+	// count already published.
+	customers atomic.Int64
+	lastLate  uint64
+	// behind says, per input topic, whether the last batch stopped short of
+	// the partition's high watermark; started is when the task began.
+	behind  map[string]bool
+	started time.Time
 
 	// reused per batch: output records, their pointers, action bytes.
 	recs  []kgo.Record
@@ -37,10 +49,13 @@ type task struct {
 func newTask(p *Pipeline, partition int32) *task {
 	t := &task{
 		p: p, partition: partition,
-		in:   make(chan []*kgo.Record, 4),
-		done: make(chan struct{}),
-		proc: operators.NewProcessor(p.rules),
-		wm:   NewWatermark(p.cfg.EventTime.AllowedDisorder, p.cfg.EventTime.IdleAfter, p.now()),
+		in:      make(chan fetched, 4),
+		behind:  make(map[string]bool, len(p.cfg.Topics.Inputs)),
+		started: p.now(),
+		mailbox: make(chan func(), 16),
+		done:    make(chan struct{}),
+		proc:    operators.NewProcessor(p.rules, features.NewStore(p.features)),
+		wm:      NewWatermark(p.cfg.EventTime.AllowedDisorder, p.cfg.EventTime.IdleAfter, p.now()),
 	}
 	t.wmNanos.Store(math.MinInt64)
 	p.reg.GaugeFunc("meridian_watermark_seconds",
@@ -59,19 +74,77 @@ func (t *task) run() {
 	defer close(t.done)
 	tick := time.NewTicker(t.tickEvery())
 	defer tick.Stop()
+	nextEvict := t.p.now().Add(evictEvery)
 	for {
 		select {
-		case batch, ok := <-t.in:
+		case f, ok := <-t.in:
 			if !ok {
 				return
 			}
-			t.process(batch)
-		case <-tick.C:
-			if t.wm.Tick(t.p.now()) {
+			t.process(f.records)
+			t.behind[f.topic] = f.records[len(f.records)-1].Offset+1 < f.highWatermark
+		case fn := <-t.mailbox:
+			fn()
+		case now := <-tick.C:
+			if t.caughtUp(now) && t.wm.Tick(now) {
 				t.wmNanos.Store(t.wm.Current())
+			}
+			if now.After(nextEvict) {
+				t.p.m.evicted.Add(uint64(t.proc.Store().Evict(t.clock())))
+				nextEvict = now.Add(evictEvery)
 			}
 		}
 	}
+}
+
+// fetched is one fetched partition's records, handed to the task owning it.
+type fetched struct {
+	records       []*kgo.Record
+	topic         string
+	highWatermark int64
+}
+
+// startupGrace is, in units of idle_after, how long a task that has
+// received nothing waits before it treats its partitions as idle.
+const startupGrace = 10
+
+// caughtUp reports whether the partition may count as idle: the last batch
+// of every topic reached the partition's end. A task that has received
+// nothing yet waits out a start-up grace first, so a backlog (a restart
+// after downtime, a backfill) is not judged against the wall clock before
+// its first fetch arrives, which would make it all late.
+func (t *task) caughtUp(now time.Time) bool {
+	if len(t.behind) == 0 {
+		return now.Sub(t.started) >= startupGrace*t.p.cfg.EventTime.IdleAfter
+	}
+	for _, b := range t.behind {
+		if b {
+			return false
+		}
+	}
+	return true
+}
+
+// evictEvery is how often a task drops customers idle beyond the features'
+// horizon; eviction walks the task's customers, so not on every tick.
+const evictEvery = 10 * time.Second
+
+// clock is the task's "now" for reading features: the wall clock, or the
+// highest event time seen if events run ahead of it.
+func (t *task) clock() int64 {
+	return max(t.p.now().UnixNano(), t.wm.MaxEventTime())
+}
+
+// ask runs fn on the task goroutine; it reports false if the task stopped
+// or ctx ended before fn was accepted.
+func (t *task) ask(ctx context.Context, fn func()) bool {
+	select {
+	case t.mailbox <- fn:
+		return true
+	case <-t.done:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 func (t *task) tickEvery() time.Duration {
@@ -102,6 +175,7 @@ func (t *task) process(batch []*kgo.Record) {
 		}
 	}
 	t.p.cl.MarkCommitRecords(batch...)
+	t.publishStoreStats()
 	t.p.m.events.Add(uint64(len(batch)))
 	t.p.m.actions.Add(actions)
 	t.p.m.deadLetters.Add(dead)
@@ -119,7 +193,7 @@ func (t *task) decideBatch(batch []*kgo.Record) (actions, dead uint64) {
 	now := t.p.now()
 	n := 0
 	for _, r := range batch {
-		act, err := t.proc.Process(r.Key, r.Value)
+		act, err := t.proc.Process(r.Key, r.Value, t.wm.Current())
 		if err != nil {
 			sinks.DeadLetter(&t.recs[n], t.p.cfg.Topics.DeadLetter, r, err.Error())
 			t.ends = append(t.ends, -1)
@@ -149,4 +223,13 @@ func (t *task) decideBatch(batch []*kgo.Record) (actions, dead uint64) {
 	}
 	t.wmNanos.Store(t.wm.Current())
 	return actions, dead
+}
+
+// publishStoreStats moves the store's running totals to the pipeline's
+// metrics: the store belongs to this goroutine, metrics are read anywhere.
+func (t *task) publishStoreStats() {
+	st := t.proc.Store().Stats()
+	t.p.m.late.Add(st.Late - t.lastLate)
+	t.lastLate = st.Late
+	t.customers.Store(int64(st.Customers))
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/examples"
+	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/metrics"
 	"github.com/meridian/meridian/operators"
 )
@@ -26,10 +27,15 @@ func offlinePipeline(tb testing.TB) *Pipeline {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	set, err := features.NewSet(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	reg := metrics.NewRegistry()
-	return &Pipeline{cfg: cfg, rules: rules, reg: reg, now: time.Now,
+	return &Pipeline{cfg: cfg, rules: rules, features: set, reg: reg, now: time.Now,
 		m: pipelineMetrics{events: reg.Counter("e", ""), actions: reg.Counter("a", ""),
-			deadLetters: reg.Counter("d", ""), batches: reg.Counter("b", ""), produceErrors: reg.Counter("p", "")}}
+			deadLetters: reg.Counter("d", ""), batches: reg.Counter("b", ""), produceErrors: reg.Counter("p", ""),
+			late: reg.Counter("l", ""), evicted: reg.Counter("v", "")}}
 }
 
 func record(topic string, offset int64, key, value string) *kgo.Record {
@@ -98,5 +104,35 @@ func BenchmarkTaskBatch(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/event")
 		})
+	}
+}
+
+// TestIdleWatermarkWaitsUntilCaughtUp checks that the wall clock moves a
+// task's watermark only when the partition is really idle: its last batch
+// reached the high watermark, or nothing arrived for the start-up grace.
+func TestIdleWatermarkWaitsUntilCaughtUp(t *testing.T) {
+	p := offlinePipeline(t)
+	now := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return now }
+	tk := newTask(p, 0)
+	idle := p.cfg.EventTime.IdleAfter
+	now = now.Add(2 * idle)
+	if tk.caughtUp(now) {
+		t.Fatal("a task that has received nothing counts as caught up before the start-up grace")
+	}
+	now = now.Add(startupGrace * idle)
+	if !tk.caughtUp(now) {
+		t.Fatal("an empty partition never counts as idle")
+	}
+	// A batch that stops short of the end: a backlog is being read.
+	old := []*kgo.Record{record("bss", 10, "c-1", event(1, "payment_failed"))}
+	tk.behind["bss"] = old[0].Offset+1 < 500
+	if tk.caughtUp(now) {
+		t.Fatal("a partition with a backlog counts as idle")
+	}
+	tk.behind["clickstream"] = false
+	tk.behind["bss"] = false
+	if !tk.caughtUp(now) {
+		t.Fatal("caught-up partitions do not count as idle")
 	}
 }

@@ -49,6 +49,10 @@ func (w *Watermark) Tick(now time.Time) bool {
 	return false
 }
 
+// MaxEventTime returns the highest event time seen (Unix ns), or
+// math.MinInt64 before any event.
+func (w *Watermark) MaxEventTime() int64 { return w.maxTS }
+
 // Current returns the watermark in Unix ns, or math.MinInt64 before any
 // event or idle tick.
 func (w *Watermark) Current() int64 { return w.wm }

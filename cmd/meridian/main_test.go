@@ -20,6 +20,14 @@ import (
 	"github.com/meridian/meridian/internal/broker"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -59,6 +67,12 @@ func TestValidate(t *testing.T) {
 		!strings.Contains(errs, bad+":4:9: http.addr must be a string") {
 		t.Errorf("bad config: exit %d\n%s", code, errs)
 	}
+	expr := filepath.Join(dir, "expr.yaml")
+	os.WriteFile(expr, []byte("features:\n  - name: big_carts\n    events: [add_to_cart]\n    where: attrs.price >\n    agg: count\n    window: {kind: lifetime}\n"), 0o644)
+	code, _, errs = runCLI(t, "validate", "--config", expr)
+	if code != exitUsage || !strings.Contains(errs, expr+":4:12: features[0].where: column 14: expected a value") {
+		t.Errorf("bad expression: exit %d\n%s", code, errs)
+	}
 	code, out, errs := runCLI(t, "validate", "--config", "../../examples/meridian.yaml")
 	if code != exitOK || !strings.Contains(out, "ok") {
 		t.Errorf("example config: exit %d\n%s%s", code, out, errs)
@@ -91,11 +105,7 @@ func TestDevDuration(t *testing.T) {
 // TestSIGTERMStopsCleanly runs the real binary and stops it with SIGTERM
 // while the generator is producing: it must exit 0 after draining.
 func TestSIGTERMStopsCleanly(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "meridian")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "dev", "--rate", "5000", "--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0")
+	cmd := exec.Command(meridianBinary(t), "dev", "--rate", "5000", "--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0")
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -10,7 +10,9 @@ import (
 	"github.com/meridian/meridian/api"
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/examples"
+	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/metrics"
+	"github.com/meridian/meridian/operators"
 	"github.com/meridian/meridian/pipeline"
 )
 
@@ -26,10 +28,23 @@ func loadConfig(path string) (*config.Config, error) {
 	} else {
 		cfg, err = config.Load(path)
 	}
+	if err == nil {
+		err = compiles(cfg)
+	}
 	if err != nil {
 		return nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
 	}
 	return cfg, nil
+}
+
+// compiles checks what only compiling finds: feature expressions and rule
+// payload templates.
+func compiles(cfg *config.Config) error {
+	if _, err := features.NewSet(cfg); err != nil {
+		return err
+	}
+	_, err := operators.NewRules(cfg.Rules)
+	return err
 }
 
 func newLogger(w io.Writer) *slog.Logger {
@@ -73,7 +88,7 @@ func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.
 	if err != nil {
 		return usageError{err}
 	}
-	srv, err := api.New(api.Config{Addr: cfg.HTTP.Addr, Registry: reg, Ready: p.Ready, Logger: log})
+	srv, err := api.New(api.Config{Addr: cfg.HTTP.Addr, Registry: reg, Ready: p.Ready, Customers: p, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -118,7 +133,7 @@ func validateCmd(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if len(cfg.Brokers) > 0 {
 		brokers = fmt.Sprint(cfg.Brokers)
 	}
-	fmt.Fprintf(stdout, "%s: ok (brokers %s, inputs %v, actions %q, dead letters %q, %d rules)\n",
-		*cfgPath, brokers, cfg.Topics.Inputs, cfg.Topics.Actions, cfg.Topics.DeadLetter, len(cfg.Rules))
+	fmt.Fprintf(stdout, "%s: ok (brokers %s, inputs %v, actions %q, dead letters %q, %d features, %d rules)\n",
+		*cfgPath, brokers, cfg.Topics.Inputs, cfg.Topics.Actions, cfg.Topics.DeadLetter, len(cfg.Features), len(cfg.Rules))
 	return nil
 }
