@@ -18,6 +18,7 @@ type Config struct {
 	Topics    Topics    `yaml:"topics"`
 	EventTime EventTime `yaml:"event_time"`
 	Pipeline  Pipeline  `yaml:"pipeline"`
+	State     State     `yaml:"state"`
 	HTTP      HTTP      `yaml:"http"`
 	Rules     []Rule    `yaml:"rules"`
 	Features  []Feature `yaml:"features"`
@@ -50,6 +51,9 @@ type Topics struct {
 	Inputs     []string `yaml:"inputs"`
 	Actions    string   `yaml:"actions"`
 	DeadLetter string   `yaml:"dead_letter"`
+	// Changelog is the compacted topic tasks checkpoint customer state to.
+	// Default: GROUP.changelog, so two pipelines never share one.
+	Changelog string `yaml:"changelog"`
 	// Partitions is used only when Meridian creates topics (`meridian dev`).
 	Partitions int32 `yaml:"partitions"`
 }
@@ -76,9 +80,31 @@ type Pipeline struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
+// State configures durability: checkpoints to the changelog and the
+// delivery guarantee.
+type State struct {
+	// CheckpointInterval is how often a task writes its changed customers
+	// and its input offsets.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// Delivery is at_least_once or exactly_once.
+	Delivery string `yaml:"delivery"`
+	// ReadyLag bounds how many input records an instance may be behind and
+	// still report ready.
+	ReadyLag int64 `yaml:"ready_lag"`
+}
+
+// Delivery guarantees.
+const (
+	AtLeastOnce = "at_least_once"
+	ExactlyOnce = "exactly_once"
+)
+
 // HTTP configures the operations and API server.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// Advertise is the address other instances use to forward requests for
+	// customers this instance owns. Default: Addr.
+	Advertise string `yaml:"advertise"`
 }
 
 // Rule is the simple decision step used until model-based decisioning
@@ -192,6 +218,7 @@ func Default() Config {
 		Profile: Profile{Consent: Consent{Event: "consent_changed", ChannelAttr: "channel",
 			GrantedAttr: "granted", Channels: []string{"email", "sms", "push", "call_center"}}},
 		Pipeline:  Pipeline{MaxBatch: 10000, ShutdownTimeout: 30 * time.Second},
+		State:     State{CheckpointInterval: 5 * time.Second, Delivery: AtLeastOnce, ReadyLag: 10000},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
 		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},
 	}

@@ -64,11 +64,11 @@ func TestParseErrors(t *testing.T) {
 	}
 	// Unknown keys.
 	f("unknown key, close", "topics:\n  inputs: [a]\n  partiton: 3\n",
-		`meridian.yaml:3:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, partitions`)
+		`meridian.yaml:3:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, changelog, partitions`)
 	f("unknown key, far", "http:\n  port: 8080\n",
-		`meridian.yaml:2:3: unknown key "port" in http; valid keys: addr`)
+		`meridian.yaml:2:3: unknown key "port" in http; valid keys: addr, advertise`)
 	f("unknown key, top level", "client-id: x\n",
-		`meridian.yaml:1:1: unknown key "client-id" at top level; did you mean "client_id"? valid keys: brokers, client_id, group, kafka, topics, event_time, pipeline, http, rules, features, profile, generator`)
+		`meridian.yaml:1:1: unknown key "client-id" at top level; did you mean "client_id"? valid keys: brokers, client_id, group, kafka, topics, event_time, pipeline, state, http, rules, features, profile, generator`)
 	f("unknown key in rule", "rules:\n  - id: a\n    event: e\n    action: a\n    channel: sms\n    chanel: sms\n",
 		`meridian.yaml:6:5: unknown key "chanel" in rules[0]; did you mean "channel"? valid keys: id, event, action, channel, value, weight, ttl, payload`)
 
@@ -220,7 +220,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		`testdata/bad_many.yaml:3:12: client_id must not be empty; write e.g. client_id: meridian`,
 		`testdata/bad_many.yaml:5:30: topics.inputs[2]: "clickstream" is already listed as topics.inputs[0]; remove one`,
 		`testdata/bad_many.yaml:6:12: topics.actions: "clickstream" is also topics.inputs[0], so Meridian would read what it writes; write e.g. actions: actions`,
-		`testdata/bad_many.yaml:7:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, partitions`,
+		`testdata/bad_many.yaml:7:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, changelog, partitions`,
 		`testdata/bad_many.yaml:9:21: event_time.allowed_disorder: "2 secs" is not a duration; write e.g. 2s, 500ms or 24h`,
 		`testdata/bad_many.yaml:10:15: event_time.idle_after must be greater than 0, got 0s; write e.g. idle_after: 1s`,
 		`testdata/bad_many.yaml:12:9: http.addr must be a string, got a sequence; write e.g. addr: 127.0.0.1:8080`,
@@ -309,7 +309,7 @@ func TestDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", data, err)
 		}
-		want := Default()
+		want := derivedDefault()
 		if !reflect.DeepEqual(withoutPos(cfg), want) {
 			t.Errorf("%q: got %+v, want defaults", data, cfg)
 		}
@@ -323,7 +323,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Default()
+	want := derivedDefault()
 	want.Topics.Inputs = []string{"events"}
 	want.EventTime.IdleAfter = 5 * time.Second
 	want.Rules = []Rule{
@@ -411,7 +411,7 @@ func TestExample(t *testing.T) {
 	if len(cfg.Brokers) != 0 || cfg.HTTP.Addr != "127.0.0.1:8080" || cfg.Generator != (Generator{Seed: 1, Customers: 1000000, Rate: 1000}) {
 		t.Errorf("example = %+v", cfg)
 	}
-	d := Default()
+	d := derivedDefault()
 	if !reflect.DeepEqual(cfg.Topics, d.Topics) || cfg.EventTime != d.EventTime || cfg.Pipeline != d.Pipeline {
 		t.Errorf("example topics, event_time or pipeline differ from the defaults")
 	}
@@ -517,4 +517,11 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// derivedDefault is Default with the values Validate derives from others.
+func derivedDefault() Config {
+	d := Default()
+	d.Topics.Changelog = d.Group + ".changelog"
+	return d
 }

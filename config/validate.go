@@ -52,7 +52,8 @@ func parent(path string) string {
 
 // Validate checks the values of c against each other and their ranges. Its
 // errors (a *Errors) carry file:line:col for values that came from a file.
-// It also fills the defaults that derive from other values: a sliding
+// It also fills the defaults that derive from other values: the changelog
+// topic (GROUP.changelog), a sliding
 // window's bucket (size/12), time_since_last's unit (1m) and a profile
 // attribute's attrs key (its name).
 func (c *Config) Validate() error {
@@ -64,6 +65,10 @@ func (c *Config) Validate() error {
 	k.topics()
 	k.timing()
 	k.address("http.addr", c.HTTP.Addr, false)
+	if c.HTTP.Advertise != "" {
+		k.address("http.advertise", c.HTTP.Advertise, true)
+	}
+	k.state()
 	k.rules()
 	k.features()
 	k.profile()
@@ -144,6 +149,13 @@ func (k *checker) topics() {
 	k.outputTopic("topics.actions", t.Actions, seen)
 	if k.outputTopic("topics.dead_letter", t.DeadLetter, seen) && t.DeadLetter == t.Actions {
 		k.fail("topics.dead_letter", "topics.dead_letter: %q is also the actions topic; use a topic of its own, e.g. dead_letter: meridian.dlq", t.DeadLetter)
+	}
+	if t.Changelog == "" && k.c.Group != "" {
+		k.c.Topics.Changelog = k.c.Group + ".changelog"
+		t.Changelog = k.c.Topics.Changelog
+	}
+	if k.outputTopic("topics.changelog", t.Changelog, seen) && (t.Changelog == t.Actions || t.Changelog == t.DeadLetter) {
+		k.fail("topics.changelog", "topics.changelog: %q is also an output topic; the changelog needs a compacted topic of its own, e.g. changelog: meridian.changelog", t.Changelog)
 	}
 	if t.Partitions < 1 || t.Partitions > 10000 {
 		k.fail("topics.partitions", "topics.partitions must be between 1 and 10000, got %d; write e.g. partitions: 12", t.Partitions)
@@ -256,4 +268,17 @@ func knownPlaceholder(name string) bool {
 	}
 	attr, ok := strings.CutPrefix(name, "attrs.")
 	return ok && attr != "" && !strings.ContainsAny(attr, " \t\r\n")
+}
+
+func (k *checker) state() {
+	s := k.c.State
+	if s.CheckpointInterval < 10*time.Millisecond || s.CheckpointInterval > time.Hour {
+		k.fail("state.checkpoint_interval", "state.checkpoint_interval must be between 10ms and 1h, got %v; write e.g. checkpoint_interval: 5s", s.CheckpointInterval)
+	}
+	if s.Delivery != AtLeastOnce && s.Delivery != ExactlyOnce {
+		k.fail("state.delivery", "state.delivery: %q is not a delivery guarantee; write at_least_once or exactly_once", s.Delivery)
+	}
+	if s.ReadyLag < 0 {
+		k.fail("state.ready_lag", "state.ready_lag must be 0 or more records, got %d; write e.g. ready_lag: 10000", s.ReadyLag)
+	}
 }

@@ -167,6 +167,7 @@ func TestEndToEndKcat(t *testing.T) {
 	// The same input again, in a second group writing elsewhere: the same decisions.
 	cfg2 := *cfg
 	cfg2.Group, cfg2.Topics.Actions, cfg2.Topics.DeadLetter = "e2e-2", "actions2", "dlq2"
+	cfg2.Topics.Changelog = "e2e-2.changelog" // a pipeline of its own: its own state
 	runUntil(t, &cfg2, addr, uint64(len(in)))
 	ids2 := checkActions(t, &cfg2, in, testkit.KcatConsume(t, addr, "actions2"))
 	if strings.Join(ids1, ",") != strings.Join(ids2, ",") {

@@ -38,7 +38,17 @@ type Pipeline struct {
 	rules    *operators.Rules
 	features *features.Set
 	cl       *kgo.Client
-	m        pipelineMetrics
+	// kopts are the shared client options (brokers, TLS, SASL), for the
+	// extra clients that restore changelog partitions.
+	kopts []kgo.Opt
+	// runCtx ends when Run returns or a graceful stop runs out of time.
+	runCtx    context.Context
+	runCancel context.CancelFunc
+	// changelogReady is closed once the changelog topic exists: the client
+	// joins the group as soon as it is created, so tasks can be assigned
+	// before Run has checked it.
+	changelogReady chan struct{}
+	m         pipelineMetrics
 
 	mu    sync.Mutex
 	tasks map[int32]*task
@@ -56,7 +66,7 @@ type Pipeline struct {
 
 type pipelineMetrics struct {
 	events, actions, deadLetters, batches, produceErrors *metrics.Counter
-	late, evicted                                        *metrics.Counter
+	late, evicted, checkpointed                          *metrics.Counter
 }
 
 // Stats are the pipeline's running totals.
@@ -86,8 +96,9 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, log: o.Logger, reg: o.Registry, now: o.Now, rules: rules, features: set,
 		tasks: make(map[int32]*task), owned: make(map[int32]map[string]bool),
-		failed: make(chan struct{})}
+		failed: make(chan struct{}), changelogReady: make(chan struct{})}
 	p.produceCtx, p.produceCancel = context.WithCancel(context.Background())
+	p.runCtx, p.runCancel = context.WithCancel(context.Background())
 	p.m = pipelineMetrics{
 		events:        p.reg.Counter("meridian_events_total", "Input records processed (including dead letters)."),
 		actions:       p.reg.Counter("meridian_actions_total", "Actions produced to the actions topic."),
@@ -96,6 +107,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		produceErrors: p.reg.Counter("meridian_produce_errors_total", "Batches whose actions or dead letters could not be produced."),
 		late:          p.reg.Counter("meridian_late_events_total", "Events further behind the watermark than the allowed lateness: counted, features unchanged."),
 		evicted:       p.reg.Counter("meridian_evicted_customers_total", "Customers dropped after being idle longer than the longest window plus the allowed lateness."),
+		checkpointed:  p.reg.Counter("meridian_checkpointed_customers_total", "Customer states (and tombstones) written to the changelog."),
 	}
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
 		p.mu.Lock()
@@ -115,13 +127,16 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts,
+	p.kopts = opts
+	opts = append(append([]kgo.Opt{}, opts...),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topics.Inputs...),
 		kgo.Balancers(kgo.RangeBalancer()),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(time.Second),
+		// Offsets are committed only after a checkpoint made the state that
+		// includes them durable.
+		kgo.DisableAutoCommit(),
+		kgo.RecordPartitioner(partitioner(cfg.Topics.Changelog)),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsAssigned(p.assigned),
@@ -134,8 +149,24 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	return p, nil
 }
 
-// Ready reports whether the pipeline has reached the brokers and is polling.
-func (p *Pipeline) Ready() bool { return p.ready.Load() }
+// Ready reports whether the instance should receive traffic: it reached the
+// brokers, every task restored its state from the changelog, and no task is
+// more than state.ready_lag input records behind.
+func (p *Pipeline) Ready() bool {
+	if !p.ready.Load() {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lag := int64(0)
+	for _, t := range p.tasks {
+		if !t.ready.Load() {
+			return false
+		}
+		lag += t.lag.Load()
+	}
+	return lag <= p.cfg.State.ReadyLag
+}
 
 // Partitions returns the partition numbers this instance's tasks own, sorted.
 func (p *Pipeline) Partitions() []int32 {
@@ -169,6 +200,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("cannot reach Kafka brokers: %w", err)
 	}
+	if err := p.ensureChangelog(ctx); err != nil {
+		p.runCancel()
+		p.cl.Close()
+		return err
+	}
+	close(p.changelogReady)
 	p.ready.Store(true)
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
@@ -185,30 +222,74 @@ func (p *Pipeline) Run(ctx context.Context) error {
 }
 
 func (p *Pipeline) poll(ctx context.Context) {
+	nextCheckpoint := p.now().Add(p.cfg.State.CheckpointInterval)
 	for {
-		fetches := p.cl.PollRecords(ctx, p.cfg.Pipeline.MaxBatch)
+		// Poll until records arrive or the next checkpoint is due.
+		pctx, cancel := context.WithDeadline(ctx, nextCheckpoint)
+		fetches := p.cl.PollRecords(pctx, p.cfg.Pipeline.MaxBatch)
+		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			p.cl.AllowRebalance()
 			return
 		}
 		fetches.EachError(func(topic string, partition int32, err error) {
-			p.log.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
-		})
-		fetches.EachPartition(func(ft kgo.FetchTopicPartition) {
-			if len(ft.Records) == 0 {
-				return
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				p.log.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
 			}
-			p.mu.Lock()
-			t := p.tasks[ft.Partition]
-			p.mu.Unlock()
-			if t == nil {
-				p.log.Error("BUG: records for a partition with no task", "topic", ft.Topic, "partition", ft.Partition)
-				return
-			}
-			t.in <- fetched{records: ft.Records, topic: ft.Topic, highWatermark: ft.HighWatermark}
 		})
+		p.dispatch(fetches)
+		if !p.now().Before(nextCheckpoint) {
+			if err := p.checkpointAndCommit(ctx); err != nil {
+				p.fail(err)
+			}
+			nextCheckpoint = p.now().Add(p.cfg.State.CheckpointInterval)
+		}
 		p.cl.AllowRebalance()
 	}
+}
+
+func (p *Pipeline) dispatch(fetches kgo.Fetches) {
+	fetches.EachPartition(func(ft kgo.FetchTopicPartition) {
+		if len(ft.Records) == 0 {
+			return
+		}
+		p.mu.Lock()
+		t := p.tasks[ft.Partition]
+		p.mu.Unlock()
+		if t == nil {
+			p.log.Error("BUG: records for a partition with no task", "topic", ft.Topic, "partition", ft.Partition)
+			return
+		}
+		t.in <- fetched{records: ft.Records, topic: ft.Topic, highWatermark: ft.HighWatermark}
+	})
+}
+
+// checkpointAndCommit has every task write its changed state and offsets
+// to the changelog (after the batches it already holds), and then commits
+// the consumed offsets: a crash replays from there onto that state.
+func (p *Pipeline) checkpointAndCommit(ctx context.Context) error {
+	p.mu.Lock()
+	tasks := make([]*task, 0, len(p.tasks))
+	for _, t := range p.tasks {
+		tasks = append(tasks, t)
+	}
+	p.mu.Unlock()
+	replies := make([]chan error, len(tasks))
+	for i, t := range tasks {
+		replies[i] = make(chan error, 1)
+		t.in <- fetched{checkpoint: replies[i]}
+	}
+	var errs []error
+	for _, r := range replies {
+		errs = append(errs, <-r)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := p.cl.CommitUncommittedOffsets(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("cannot commit offsets after a checkpoint: %w", err)
+	}
+	return nil
 }
 
 // shutdown drains the tasks and commits; it is bounded by the configured
@@ -216,8 +297,14 @@ func (p *Pipeline) poll(ctx context.Context) {
 // batches are not committed and will be replayed).
 func (p *Pipeline) shutdown() error {
 	p.stopping.Store(true)
-	timer := time.AfterFunc(p.cfg.Pipeline.ShutdownTimeout, p.produceCancel)
+	timer := time.AfterFunc(p.cfg.Pipeline.ShutdownTimeout, func() { p.produceCancel(); p.runCancel() })
 	defer timer.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Pipeline.ShutdownTimeout)
+	defer cancel()
+	var err error
+	if p.failErr == nil {
+		err = p.checkpointAndCommit(ctx)
+	}
 	p.mu.Lock()
 	all := make([]int32, 0, len(p.tasks))
 	for part := range p.tasks {
@@ -225,12 +312,10 @@ func (p *Pipeline) shutdown() error {
 	}
 	p.mu.Unlock()
 	p.stopTasks(all)
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.Pipeline.ShutdownTimeout)
-	defer cancel()
-	err := p.cl.CommitMarkedOffsets(ctx)
+	p.runCancel()
 	p.cl.Close()
 	if err != nil {
-		return fmt.Errorf("cannot commit offsets at shutdown: %w", err)
+		return fmt.Errorf("cannot checkpoint at shutdown: %w", err)
 	}
 	return nil
 }
@@ -269,14 +354,16 @@ func (p *Pipeline) assigned(_ context.Context, _ *kgo.Client, assigned map[strin
 	p.log.Info("partitions assigned", "partitions", sortedKeys(assigned))
 }
 
-// revoked stops the tasks of revoked partitions after they finish what they
-// hold, commits their offsets, and restarts a task whose partition number
-// is still assigned on another input topic.
-func (p *Pipeline) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
-	p.release(revoked)
-	if err := cl.CommitMarkedOffsets(ctx); err != nil {
-		p.log.Warn("cannot commit offsets on revocation; the next owner replays from the last commit", "err", err)
+// revoked checkpoints every task (after the batches it holds) and commits,
+// then stops the tasks of revoked partitions and restarts a task whose
+// partition number is still assigned on another input topic.
+func (p *Pipeline) revoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	if len(revoked) > 0 && !p.stopping.Load() {
+		if err := p.checkpointAndCommit(ctx); err != nil {
+			p.log.Warn("cannot checkpoint on revocation; the next owner restores the last checkpoint and replays", "err", err)
+		}
 	}
+	p.release(revoked)
 }
 
 // lost is like revoked, but the partitions already belong to someone else,

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -39,6 +40,20 @@ type task struct {
 	behind  map[string]bool
 	started time.Time
 
+	// Durability: next is the next input offset per topic the state
+	// includes; restored is what the changelog said it included (records
+	// below are skipped on replay); advanced says next moved since the last
+	// checkpoint; ckpt is the checkpoint's reused record slice.
+	codec    *codec
+	next     map[string]int64
+	restored map[string]int64
+	advanced bool
+	ckpt     []*kgo.Record
+	// ready is set once the task has restored; lag is how many input
+	// records it was behind at its last batch.
+	ready atomic.Bool
+	lag   atomic.Int64
+
 	// reused per batch: output records, their pointers, action bytes.
 	recs  []kgo.Record
 	out   []*kgo.Record
@@ -52,6 +67,8 @@ func newTask(p *Pipeline, partition int32) *task {
 		in:      make(chan fetched, 4),
 		behind:  make(map[string]bool, len(p.cfg.Topics.Inputs)),
 		started: p.now(),
+		codec:   newCodec(),
+		next:    make(map[string]int64, len(p.cfg.Topics.Inputs)),
 		mailbox: make(chan func(), 16),
 		done:    make(chan struct{}),
 		proc:    operators.NewProcessor(p.rules, features.NewStore(p.features)),
@@ -72,6 +89,19 @@ func newTask(p *Pipeline, partition int32) *task {
 
 func (t *task) run() {
 	defer close(t.done)
+	defer t.codec.close()
+	select {
+	case <-t.p.changelogReady:
+	case <-t.p.runCtx.Done():
+		t.discard()
+		return
+	}
+	if err := t.restore(t.p.runCtx); err != nil {
+		t.p.fail(fmt.Errorf("cannot restore partition %d: %w", t.partition, err))
+		t.discard()
+		return
+	}
+	t.ready.Store(true)
 	tick := time.NewTicker(t.tickEvery())
 	defer tick.Stop()
 	nextEvict := t.p.now().Add(evictEvery)
@@ -81,8 +111,7 @@ func (t *task) run() {
 			if !ok {
 				return
 			}
-			t.process(f.records)
-			t.behind[f.topic] = f.records[len(f.records)-1].Offset+1 < f.highWatermark
+			t.handle(f)
 		case fn := <-t.mailbox:
 			fn()
 		case now := <-tick.C:
@@ -97,11 +126,37 @@ func (t *task) run() {
 	}
 }
 
+// handle runs one item of the task's queue: a batch, or a checkpoint
+// barrier, which comes after every batch handed over before it.
+func (t *task) handle(f fetched) {
+	if f.checkpoint != nil {
+		f.checkpoint <- t.checkpoint(t.p.produceCtx)
+		return
+	}
+	t.process(f.records)
+	last := f.records[len(f.records)-1].Offset
+	t.behind[f.topic] = last+1 < f.highWatermark
+	t.lag.Store(max(0, f.highWatermark-last-1))
+}
+
+// discard drains a task that cannot run (its restore failed and the
+// pipeline is stopping), so the poll loop never blocks on it.
+func (t *task) discard() {
+	for f := range t.in {
+		if f.checkpoint != nil {
+			f.checkpoint <- errors.New("task is not running")
+		}
+	}
+}
+
 // fetched is one fetched partition's records, handed to the task owning it.
 type fetched struct {
 	records       []*kgo.Record
 	topic         string
 	highWatermark int64
+	// checkpoint, when set, asks for a checkpoint instead; the result is
+	// sent on it.
+	checkpoint chan error
 }
 
 // startupGrace is, in units of idle_after, how long a task that has
@@ -174,7 +229,6 @@ func (t *task) process(batch []*kgo.Record) {
 			return
 		}
 	}
-	t.p.cl.MarkCommitRecords(batch...)
 	t.publishStoreStats()
 	t.p.m.events.Add(uint64(len(batch)))
 	t.p.m.actions.Add(actions)
@@ -193,6 +247,11 @@ func (t *task) decideBatch(batch []*kgo.Record) (actions, dead uint64) {
 	now := t.p.now()
 	n := 0
 	for _, r := range batch {
+		t.next[r.Topic] = r.Offset + 1
+		t.advanced = true
+		if t.restored != nil && r.Offset < t.restored[r.Topic] {
+			continue // already in the restored state: replayed after a crash
+		}
 		act, err := t.proc.Process(r.Key, r.Value, t.wm.Current())
 		if err != nil {
 			sinks.DeadLetter(&t.recs[n], t.p.cfg.Topics.DeadLetter, r, err.Error())

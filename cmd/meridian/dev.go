@@ -79,6 +79,10 @@ func runDev(ctx context.Context, cfg *config.Config, f devFlags, stdout, stderr 
 		defer cancel()
 	}
 	log := newLogger(stderr)
+	// The generator and the live line stop with the pipeline, also when it
+	// fails.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	genErr := make(chan error, 1)
@@ -94,6 +98,7 @@ func runDev(ctx context.Context, cfg *config.Config, f devFlags, stdout, stderr 
 		wg.Add(1)
 		go func() { defer wg.Done(); printLive(ctx, p, stdout) }()
 	})
+	stop()
 	wg.Wait()
 	if pl != nil {
 		printSummary(stdout, pl.Stats(), time.Since(start))

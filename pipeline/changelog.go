@@ -1,0 +1,278 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/meridian/meridian/features"
+)
+
+// The changelog holds, in partition p, the state of the customers of task
+// p, keyed by customer id (compacted: the latest per customer survives; a
+// tombstone forgets one), and one record under offsetsKey: the input
+// offsets the state includes. Customer ids cannot contain control
+// characters, so offsetsKey never collides with one.
+const offsetsKey = "\x00meridian.offsets"
+
+// Value encodings: a leading byte says whether the rest is compressed.
+const (
+	valueRaw  byte = 0
+	valueZstd byte = 1
+	// compressAbove is the size below which zstd does not pay for itself.
+	compressAbove = 128
+)
+
+// codec compresses changelog values; one per task (zstd encoders and
+// decoders are not safe for concurrent use with shared buffers).
+type codec struct {
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+	buf []byte
+}
+
+func newCodec() *codec {
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	dec, _ := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	return &codec{enc: enc, dec: dec}
+}
+
+// encode returns a fresh value holding state, compressed when it pays.
+func (c *codec) encode(state []byte) []byte {
+	if len(state) > compressAbove {
+		z := c.enc.EncodeAll(state, []byte{valueZstd})
+		if len(z) < len(state)*9/10 {
+			return z
+		}
+	}
+	return append([]byte{valueRaw}, state...)
+}
+
+// decode returns the state in value; the result is valid until the next call.
+func (c *codec) decode(value []byte) ([]byte, error) {
+	if len(value) == 0 {
+		return nil, errors.New("empty changelog value")
+	}
+	switch value[0] {
+	case valueRaw:
+		return value[1:], nil
+	case valueZstd:
+		var err error
+		c.buf, err = c.dec.DecodeAll(value[1:], c.buf[:0])
+		return c.buf, err
+	}
+	return nil, fmt.Errorf("unknown changelog value encoding %d", value[0])
+}
+
+func (c *codec) close() { c.dec.Close() }
+
+// appendOffsets encodes what a checkpoint's state includes: the next input
+// offset of each topic, and the highest event time seen (so the watermark,
+// and with it which events are late, survives a restore).
+func appendOffsets(dst []byte, next map[string]int64, maxTS int64) []byte {
+	dst = binary.AppendVarint(dst, maxTS)
+	dst = binary.AppendUvarint(dst, uint64(len(next)))
+	for topic, off := range next {
+		dst = binary.AppendUvarint(dst, uint64(len(topic)))
+		dst = append(dst, topic...)
+		dst = binary.AppendVarint(dst, off)
+	}
+	return dst
+}
+
+func decodeOffsets(b []byte) (next map[string]int64, maxTS int64, err error) {
+	bad := errors.New("corrupt offsets record in the changelog")
+	maxTS, k := binary.Varint(b)
+	if k <= 0 {
+		return nil, 0, bad
+	}
+	b = b[k:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > 1024 {
+		return nil, 0, bad
+	}
+	b = b[k:]
+	out := make(map[string]int64, n)
+	for ; n > 0; n-- {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, 0, bad
+		}
+		topic := string(b[k : k+int(l)])
+		b = b[k+int(l):]
+		off, k2 := binary.Varint(b)
+		if k2 <= 0 {
+			return nil, 0, bad
+		}
+		b = b[k2:]
+		out[topic] = off
+	}
+	return out, maxTS, nil
+}
+
+// restore loads the task's customers from its changelog partition, from the
+// start to the end as of now, and the input offsets the state includes.
+func (t *task) restore(ctx context.Context) error {
+	p := t.p
+	topic := p.cfg.Topics.Changelog
+	adm := kadm.NewClient(p.cl)
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("cannot list the changelog's end offsets: %w", err)
+	}
+	end, ok := ends.Lookup(topic, t.partition)
+	switch {
+	case !ok:
+		return fmt.Errorf("changelog %s has no partition %d: it needs the inputs' partition count", topic, t.partition)
+	case end.Err != nil:
+		return fmt.Errorf("cannot list the end offset of changelog %s partition %d: %w", topic, t.partition, end.Err)
+	}
+	if end.Offset == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(append(p.kopts, kgo.FetchMaxWait(50*time.Millisecond),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {t.partition: kgo.NewOffset().AtStart()}}))...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for next := int64(0); next < end.Offset; {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ferr error
+		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
+		if ferr != nil {
+			return fmt.Errorf("cannot read the changelog: %w", ferr)
+		}
+		for _, r := range fs.Records() {
+			if err := t.apply(r); err != nil {
+				return err
+			}
+			next = r.Offset + 1
+		}
+	}
+	t.proc.Store().ClearDirty()
+	return nil
+}
+
+// apply restores one changelog record.
+func (t *task) apply(r *kgo.Record) error {
+	store := t.proc.Store()
+	switch {
+	case string(r.Key) == offsetsKey:
+		next, maxTS, err := decodeOffsets(r.Value)
+		if err != nil {
+			return err
+		}
+		t.restored = next
+		for topic, off := range next {
+			t.next[topic] = off
+		}
+		if maxTS != math.MinInt64 {
+			t.wm.Observe(maxTS, t.p.now())
+		}
+	case r.Value == nil:
+		store.Delete(r.Key)
+	default:
+		state, err := t.codec.decode(r.Value)
+		if err == nil {
+			err = store.RestoreCustomer(r.Key, state)
+		}
+		if err != nil {
+			if errors.Is(err, features.ErrIncompatible) {
+				return fmt.Errorf("changelog state was written for other feature definitions (%w); to start over, delete the changelog topic %s", err, t.p.cfg.Topics.Changelog)
+			}
+			return fmt.Errorf("changelog partition %d offset %d: %w", r.Partition, r.Offset, err)
+		}
+	}
+	return nil
+}
+
+// checkpoint writes the customers changed since the last checkpoint (a
+// tombstone for those removed) and the input offsets their state includes
+// to the task's changelog partition, and waits for the acknowledgement.
+// Only then may the offsets be committed: committed offsets never run ahead
+// of durable state.
+func (t *task) checkpoint(ctx context.Context) error {
+	store := t.proc.Store()
+	topic := t.p.cfg.Topics.Changelog
+	t.ckpt = t.ckpt[:0]
+	var scratch []byte
+	store.Dirty(func(id []byte) {
+		r := &kgo.Record{Topic: topic, Partition: t.partition, Key: bytes.Clone(id)}
+		var ok bool
+		if scratch, ok = store.AppendCustomer(scratch[:0], id); ok {
+			r.Value = t.codec.encode(scratch)
+		}
+		t.ckpt = append(t.ckpt, r)
+	})
+	if len(t.ckpt) == 0 && !t.advanced {
+		return nil
+	}
+	t.ckpt = append(t.ckpt, &kgo.Record{Topic: topic, Partition: t.partition, Key: []byte(offsetsKey),
+		Value: appendOffsets(nil, t.next, t.wm.MaxEventTime())})
+	if err := t.p.cl.ProduceSync(ctx, t.ckpt...).FirstErr(); err != nil {
+		return fmt.Errorf("cannot checkpoint partition %d to %s: %w", t.partition, topic, err)
+	}
+	t.p.m.checkpointed.Add(uint64(len(t.ckpt) - 1))
+	store.ClearDirty()
+	t.advanced = false
+	return nil
+}
+
+// ensureChangelog creates the changelog topic, compacted and with the input
+// topics' partition count, or checks that the existing one has that count.
+// (It asks about the changelog only after trying to create it: kadm answers
+// from the client's metadata cache, which would keep an early "unknown
+// topic" for seconds.)
+func (p *Pipeline) ensureChangelog(ctx context.Context) error {
+	adm := kadm.NewClient(p.cl)
+	details, err := adm.ListTopics(ctx, p.cfg.Topics.Inputs...)
+	if err != nil {
+		return fmt.Errorf("cannot list topics: %w", err)
+	}
+	parts := -1
+	for _, in := range p.cfg.Topics.Inputs {
+		if d, ok := details[in]; ok && d.Err == nil {
+			parts = len(d.Partitions)
+			break
+		}
+	}
+	if parts < 0 {
+		return fmt.Errorf("none of the input topics %v exists; create them (keyed by customer_id, same partition count)", p.cfg.Topics.Inputs)
+	}
+	topic := p.cfg.Topics.Changelog
+	compact := "compact"
+	resp, err := adm.CreateTopic(ctx, int32(parts), -1, map[string]*string{"cleanup.policy": &compact}, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("cannot create the changelog topic %s: %w", topic, err)
+	}
+	// Tasks restore as soon as they are assigned: wait until the topic's
+	// partitions show in metadata, and check their count.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		d, err := adm.ListTopics(ctx, topic)
+		if n := len(d[topic].Partitions); err == nil && d[topic].Err == nil && n > 0 {
+			if n != parts {
+				return fmt.Errorf("changelog %s has %d partitions but the inputs have %d; it must match them", topic, n, parts)
+			}
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("changelog topic %s does not appear in the brokers' metadata", topic)
+		}
+	}
+}
