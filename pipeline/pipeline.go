@@ -48,7 +48,7 @@ type Pipeline struct {
 	// joins the group as soon as it is created, so tasks can be assigned
 	// before Run has checked it.
 	changelogReady chan struct{}
-	m         pipelineMetrics
+	m              pipelineMetrics
 
 	mu    sync.Mutex
 	tasks map[int32]*task
