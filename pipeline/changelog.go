@@ -125,7 +125,16 @@ func (t *task) restore(ctx context.Context) error {
 	p := t.p
 	topic := p.cfg.Topics.Changelog
 	adm := kadm.NewClient(p.cl)
-	ends, err := adm.ListEndOffsets(ctx, topic)
+	list := adm.ListEndOffsets
+	readOpts := []kgo.Opt{}
+	if p.eos() {
+		// Only committed state counts: read up to the last stable offset,
+		// keeping control records so that the reader reaches it even when
+		// the partition ends with transaction markers.
+		list = adm.ListCommittedOffsets
+		readOpts = append(readOpts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
+	}
+	ends, err := list(ctx, topic)
 	if err != nil {
 		return fmt.Errorf("cannot list the changelog's end offsets: %w", err)
 	}
@@ -139,7 +148,7 @@ func (t *task) restore(ctx context.Context) error {
 	if end.Offset == 0 {
 		return nil
 	}
-	cl, err := kgo.NewClient(append(p.kopts, kgo.FetchMaxWait(50*time.Millisecond),
+	cl, err := kgo.NewClient(append(append(readOpts, p.kopts...), kgo.FetchMaxWait(50*time.Millisecond),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {t.partition: kgo.NewOffset().AtStart()}}))...)
 	if err != nil {
 		return err
@@ -156,10 +165,13 @@ func (t *task) restore(ctx context.Context) error {
 			return fmt.Errorf("cannot read the changelog: %w", ferr)
 		}
 		for _, r := range fs.Records() {
+			next = r.Offset + 1
+			if r.Attrs.IsControl() || next > end.Offset {
+				continue
+			}
 			if err := t.apply(r); err != nil {
 				return err
 			}
-			next = r.Offset + 1
 		}
 	}
 	t.proc.Store().ClearDirty()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -38,6 +40,9 @@ type Pipeline struct {
 	rules    *operators.Rules
 	features *features.Set
 	cl       *kgo.Client
+	// sess is the transactional session in exactly_once mode (cl is its
+	// client), nil in at_least_once.
+	sess *kgo.GroupTransactSession
 	// kopts are the shared client options (brokers, TLS, SASL), for the
 	// extra clients that restore changelog partitions.
 	kopts []kgo.Opt
@@ -66,12 +71,14 @@ type Pipeline struct {
 
 type pipelineMetrics struct {
 	events, actions, deadLetters, batches, produceErrors *metrics.Counter
-	late, evicted, checkpointed                          *metrics.Counter
+	late, evicted, checkpointed, aborted                 *metrics.Counter
 }
 
 // Stats are the pipeline's running totals.
 type Stats struct {
 	Events, Actions, DeadLetters uint64
+	// Aborted counts aborted transactions (exactly_once).
+	Aborted uint64
 }
 
 // New validates the configuration and creates the Kafka client; nothing is
@@ -107,6 +114,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		produceErrors: p.reg.Counter("meridian_produce_errors_total", "Batches whose actions or dead letters could not be produced."),
 		late:          p.reg.Counter("meridian_late_events_total", "Events further behind the watermark than the allowed lateness: counted, features unchanged."),
 		evicted:       p.reg.Counter("meridian_evicted_customers_total", "Customers dropped after being idle longer than the longest window plus the allowed lateness."),
+		aborted:       p.reg.Counter("meridian_transactions_aborted_total", "Transactions aborted (exactly_once), after which tasks restored from the changelog."),
 		checkpointed:  p.reg.Counter("meridian_checkpointed_customers_total", "Customer states (and tombstones) written to the changelog."),
 	}
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
@@ -143,7 +151,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		kgo.OnPartitionsRevoked(p.revoked),
 		kgo.OnPartitionsLost(p.lost),
 	)
-	if p.cl, err = kgo.NewClient(opts...); err != nil {
+	if err := p.newClient(opts); err != nil {
 		return nil, fmt.Errorf("cannot create Kafka client: %w", err)
 	}
 	return p, nil
@@ -168,6 +176,50 @@ func (p *Pipeline) Ready() bool {
 	return lag <= p.cfg.State.ReadyLag
 }
 
+func (p *Pipeline) eos() bool { return p.cfg.State.Delivery == config.ExactlyOnce }
+
+// newClient creates the group client; in exactly_once mode, a transactional
+// session whose transactions hold actions, changelog records and offsets.
+func (p *Pipeline) newClient(opts []kgo.Opt) error {
+	if !p.eos() {
+		var err error
+		p.cl, err = kgo.NewClient(opts...)
+		return err
+	}
+	opts = append(opts,
+		kgo.TransactionalID(p.transactionalID()),
+		// A crashed instance's open transaction blocks its partitions'
+		// committed reads until it times out: keep that short.
+		kgo.TransactionTimeout(10*time.Second),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+	)
+	sess, err := kgo.NewGroupTransactSession(opts...)
+	if err != nil {
+		return err
+	}
+	p.sess, p.cl = sess, sess.Client()
+	return nil
+}
+
+// transactionalID names this instance's transactions: the group and the
+// advertised address, or the host name and listen address. It is stable
+// across restarts of an instance, so a restarted instance fences and aborts
+// its crashed predecessor's open transaction at once; with port 0 it is
+// unique per process (correct too, thanks to KIP-447, only slower to
+// recover). Two instances must not share one: it fences the other.
+func (p *Pipeline) transactionalID() string {
+	addr := p.cfg.HTTP.Advertise
+	if addr == "" {
+		host, _ := os.Hostname()
+		addr = host + "/" + p.cfg.HTTP.Addr
+	}
+	if _, port, err := net.SplitHostPort(p.cfg.HTTP.Addr); err != nil || port == "0" {
+		addr = fmt.Sprintf("pid%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	return p.cfg.Group + "-" + addr
+}
+
 // Partitions returns the partition numbers this instance's tasks own, sorted.
 func (p *Pipeline) Partitions() []int32 {
 	p.mu.Lock()
@@ -182,7 +234,8 @@ func (p *Pipeline) Partitions() []int32 {
 
 // Stats returns the running totals.
 func (p *Pipeline) Stats() Stats {
-	return Stats{Events: p.m.events.Load(), Actions: p.m.actions.Load(), DeadLetters: p.m.deadLetters.Load()}
+	return Stats{Events: p.m.events.Load(), Actions: p.m.actions.Load(), DeadLetters: p.m.deadLetters.Load(),
+		Aborted: p.m.aborted.Load()}
 }
 
 // Run consumes until ctx is canceled or producing fails. On cancellation
@@ -206,6 +259,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return err
 	}
 	close(p.changelogReady)
+	if p.eos() {
+		if err := p.sess.Begin(); err != nil {
+			p.cl.Close()
+			return fmt.Errorf("cannot begin a transaction: %w", err)
+		}
+	}
 	p.ready.Store(true)
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
@@ -286,10 +345,59 @@ func (p *Pipeline) checkpointAndCommit(ctx context.Context) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	if p.eos() {
+		return p.endTransaction(ctx)
+	}
 	if err := p.cl.CommitUncommittedOffsets(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("cannot commit offsets after a checkpoint: %w", err)
 	}
 	return nil
+}
+
+// endTransaction commits the transaction holding the actions and changelog
+// records since the last one with the consumed offsets, and begins the
+// next. If it aborts (a rebalance came first), the consumer is back at the
+// committed offsets, so every task is recreated from the committed
+// changelog and replays: the aborted decisions are made again, with the
+// same ids, in a transaction that commits.
+func (p *Pipeline) endTransaction(ctx context.Context) error {
+	committed, err := p.sess.End(context.WithoutCancel(ctx), kgo.TryCommit)
+	if err != nil {
+		return fmt.Errorf("cannot end the transaction: %w", err)
+	}
+	if !committed {
+		p.m.aborted.Inc()
+		p.log.Info("transaction aborted (a rebalance came first); restoring tasks from the changelog")
+		p.restartTasks()
+	}
+	if p.stopping.Load() {
+		return nil
+	}
+	if err := p.sess.Begin(); err != nil {
+		return fmt.Errorf("cannot begin a transaction: %w", err)
+	}
+	return nil
+}
+
+// restartTasks replaces every task by a fresh one that restores from the
+// changelog.
+func (p *Pipeline) restartTasks() {
+	p.mu.Lock()
+	parts := make([]int32, 0, len(p.tasks))
+	for part := range p.tasks {
+		parts = append(parts, part)
+	}
+	p.mu.Unlock()
+	p.stopTasks(parts)
+	p.mu.Lock()
+	for _, part := range parts {
+		if len(p.owned[part]) > 0 && p.tasks[part] == nil {
+			t := newTask(p, part)
+			p.tasks[part] = t
+			go t.run()
+		}
+	}
+	p.mu.Unlock()
 }
 
 // shutdown drains the tasks and commits; it is bounded by the configured
@@ -358,7 +466,9 @@ func (p *Pipeline) assigned(_ context.Context, _ *kgo.Client, assigned map[strin
 // then stops the tasks of revoked partitions and restarts a task whose
 // partition number is still assigned on another input topic.
 func (p *Pipeline) revoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
-	if len(revoked) > 0 && !p.stopping.Load() {
+	// In exactly_once mode the session aborts the open transaction on a
+	// revocation: the next owner restores the last committed checkpoint.
+	if len(revoked) > 0 && !p.stopping.Load() && !p.eos() {
 		if err := p.checkpointAndCommit(ctx); err != nil {
 			p.log.Warn("cannot checkpoint on revocation; the next owner restores the last checkpoint and replays", "err", err)
 		}

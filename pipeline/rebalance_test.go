@@ -19,6 +19,9 @@ import (
 	"github.com/meridian/meridian/pipeline"
 )
 
+// instances counts the instances a test run started, to name each.
+var instances int
+
 type instance struct {
 	p    *pipeline.Pipeline
 	stop context.CancelFunc
@@ -27,7 +30,10 @@ type instance struct {
 
 func startInstance(t *testing.T, cfg *config.Config, addr string) *instance {
 	t.Helper()
-	p, err := pipeline.New(cfg, pipeline.Options{Brokers: []string{addr}})
+	own := *cfg
+	instances++
+	own.HTTP.Addr = fmt.Sprintf("127.0.0.1:%d", 20000+instances) // names the instance; not bound here
+	p, err := pipeline.New(&own, pipeline.Options{Brokers: []string{addr}})
 	if err != nil {
 		t.Fatal(err)
 	}
