@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,9 +29,10 @@ type Config struct {
 
 // Server serves the operations endpoints.
 type Server struct {
-	cfg Config
-	srv *http.Server
-	ln  net.Listener
+	cfg    Config
+	srv    *http.Server
+	ln     net.Listener
+	client *http.Client // for forwarding to other instances
 }
 
 // New binds the listener, so that a busy port is reported at start and
@@ -46,10 +48,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen for HTTP on %s: %w", cfg.Addr, err)
 	}
-	s := &Server{cfg: cfg, ln: ln}
+	s := &Server{cfg: cfg, ln: ln, client: &http.Client{Timeout: customerTimeout}}
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn)}
 	return s, nil
+}
+
+// Attach connects the server to what it serves, once created: the server
+// binds first so that its address can be advertised.
+func (s *Server) Attach(ready func() bool, customers Customers) {
+	s.cfg.Ready, s.cfg.Customers = ready, customers
+	s.srv.Handler = s.routes()
 }
 
 // Addr is the address the server listens on.
@@ -62,6 +71,9 @@ func (s *Server) Serve() error {
 	}
 	return nil
 }
+
+// Close releases the listener of a server that never served.
+func (s *Server) Close() error { return s.ln.Close() }
 
 // Shutdown stops accepting requests and waits for those in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
@@ -126,7 +138,14 @@ type Customers interface {
 	// CustomerJSON returns the customer view, or found false for a
 	// customer the instance holds no state for.
 	CustomerJSON(ctx context.Context, id string) (body []byte, found bool, err error)
+	// OwnerAddr returns the HTTP address of the instance owning the
+	// customer, or local true when it is this one.
+	OwnerAddr(ctx context.Context, id string) (addr string, local bool, err error)
 }
+
+// forwardedHeader marks a request one instance forwarded to another, which
+// then answers itself rather than forwarding again.
+const forwardedHeader = "X-Meridian-Forwarded"
 
 // customerTimeout bounds a customer-view request: the owning task answers
 // between batches, so a longer wait means it is stuck or gone.
@@ -141,6 +160,14 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), customerTimeout)
 	defer cancel()
 	body, found, err := s.cfg.Customers.CustomerJSON(ctx, id)
+	if err == nil && !found && r.Header.Get(forwardedHeader) == "" {
+		if addr, local, oerr := s.cfg.Customers.OwnerAddr(ctx, id); oerr != nil {
+			err = oerr
+		} else if !local {
+			s.forward(ctx, w, addr, r.URL.Path)
+			return
+		}
+	}
 	switch {
 	case err != nil:
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "cannot answer for the customer now: "+err.Error())
@@ -151,4 +178,24 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(body)
 	}
+}
+
+// forward relays a request for a customer another instance owns and copies
+// its answer.
+func (s *Server) forward(ctx context.Context, w http.ResponseWriter, addr, path string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "internal", "cannot forward: "+err.Error())
+		return
+	}
+	req.Header.Set(forwardedHeader, "1")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "owner_unreachable", "the instance owning this customer ("+addr+") did not answer: "+err.Error())
+		return
+	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, io.LimitReader(resp.Body, 1<<20))
 }

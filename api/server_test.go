@@ -66,13 +66,27 @@ func TestListenErrorNamesAddress(t *testing.T) {
 	}
 }
 
-type fakeCustomers struct{}
+// fakeCustomers holds c-1 (and c-far when it owns it), never answers for
+// "stuck", and says c-far belongs to owner unless it is the owner.
+type fakeCustomers struct {
+	owner string
+	isFar bool
+}
 
-func (fakeCustomers) CustomerJSON(ctx context.Context, id string) ([]byte, bool, error) {
-	switch id {
-	case "c-1":
+func (f fakeCustomers) OwnerAddr(_ context.Context, id string) (string, bool, error) {
+	if id == "c-far" && !f.isFar {
+		return f.owner, false, nil
+	}
+	return "", true, nil
+}
+
+func (f fakeCustomers) CustomerJSON(ctx context.Context, id string) ([]byte, bool, error) {
+	switch {
+	case id == "c-far" && f.isFar:
+		return []byte(`{"customer_id":"c-far"}`), true, nil
+	case id == "c-1":
 		return []byte(`{"customer_id":"c-1"}`), true, nil
-	case "stuck":
+	case id == "stuck":
 		<-ctx.Done() // the owning task never answers
 		return nil, false, ctx.Err()
 	}
@@ -106,5 +120,44 @@ func TestCustomerEndpoint(t *testing.T) {
 			resp.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("%s: %d %q %s", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
 		}
+	}
+}
+
+// TestForwardToOwner: a request for a customer another instance owns is
+// forwarded once, and the owner's answer comes back.
+func TestForwardToOwner(t *testing.T) {
+	owner, err := New(Config{Addr: "127.0.0.1:0", Customers: fakeCustomers{isFar: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go owner.Serve()
+	defer owner.Shutdown(context.Background())
+	front, err := New(Config{Addr: "127.0.0.1:0", Customers: fakeCustomers{owner: owner.Addr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go front.Serve()
+	defer front.Shutdown(context.Background())
+	resp, err := http.Get("http://" + front.Addr() + "/v1/customers/c-far")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != `{"customer_id":"c-far"}` {
+		t.Errorf("forwarded: %d %s", resp.StatusCode, b)
+	}
+	// An owner that is gone: a JSON 502 naming it, not a hang.
+	gone, _ := New(Config{Addr: "127.0.0.1:0", Customers: fakeCustomers{owner: "127.0.0.1:1"}})
+	go gone.Serve()
+	defer gone.Shutdown(context.Background())
+	resp, err = http.Get("http://" + gone.Addr() + "/v1/customers/c-far")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 502 || !strings.Contains(string(b), `"code":"owner_unreachable"`) {
+		t.Errorf("owner gone: %d %s", resp.StatusCode, b)
 	}
 }

@@ -264,6 +264,7 @@ func (p *Pipeline) ensureChangelog(ctx context.Context) error {
 	if parts < 0 {
 		return fmt.Errorf("none of the input topics %v exists; create them (keyed by customer_id, same partition count)", p.cfg.Topics.Inputs)
 	}
+	p.partitions.Store(int32(parts))
 	topic := p.cfg.Topics.Changelog
 	compact := "compact"
 	resp, err := adm.CreateTopic(ctx, int32(parts), -1, map[string]*string{"cleanup.policy": &compact}, topic)

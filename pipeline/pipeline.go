@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,9 @@ type Options struct {
 	Now func() time.Time
 	// Brokers overrides the config's brokers (the embedded broker).
 	Brokers []string
+	// Advertise is the HTTP address other instances forward requests for
+	// this instance's customers to; default: http.advertise or http.addr.
+	Advertise string
 }
 
 // Pipeline consumes the input topics and runs one task per partition number.
@@ -53,7 +57,12 @@ type Pipeline struct {
 	// joins the group as soon as it is created, so tasks can be assigned
 	// before Run has checked it.
 	changelogReady chan struct{}
-	m              pipelineMetrics
+	// partitions is the input topics' partition count, once known; owners
+	// caches which instance owns which partition.
+	partitions atomic.Int32
+	owners     owners
+	advertise  string
+	m          pipelineMetrics
 
 	mu    sync.Mutex
 	tasks map[int32]*task
@@ -136,7 +145,13 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		return nil, err
 	}
 	p.kopts = opts
+	advertise := o.Advertise
+	if advertise == "" {
+		advertise = cmp.Or(cfg.HTTP.Advertise, cfg.HTTP.Addr)
+	}
+	p.advertise = advertise
 	opts = append(append([]kgo.Opt{}, opts...),
+		kgo.ClientID(cfg.ClientID+advertiseSep+advertise),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topics.Inputs...),
 		kgo.Balancers(kgo.RangeBalancer()),
@@ -203,19 +218,16 @@ func (p *Pipeline) newClient(opts []kgo.Opt) error {
 }
 
 // transactionalID names this instance's transactions: the group and the
-// advertised address, or the host name and listen address. It is stable
-// across restarts of an instance, so a restarted instance fences and aborts
-// its crashed predecessor's open transaction at once; with port 0 it is
-// unique per process (correct too, thanks to KIP-447, only slower to
-// recover). Two instances must not share one: it fences the other.
+// advertised HTTP address (host:port, unique per live instance). It is
+// stable across restarts of an instance on the same address, so a restarted
+// instance fences and aborts its crashed predecessor's open transaction at
+// once; on another address the predecessor's transaction times out instead
+// (correct either way, thanks to KIP-447, only slower to recover).
 func (p *Pipeline) transactionalID() string {
-	addr := p.cfg.HTTP.Advertise
-	if addr == "" {
-		host, _ := os.Hostname()
-		addr = host + "/" + p.cfg.HTTP.Addr
-	}
-	if _, port, err := net.SplitHostPort(p.cfg.HTTP.Addr); err != nil || port == "0" {
-		addr = fmt.Sprintf("pid%d-%d", os.Getpid(), time.Now().UnixNano())
+	addr := p.advertise
+	if host, port, err := net.SplitHostPort(addr); err != nil || port == "0" || host == "" || host == "0.0.0.0" || host == "::" {
+		h, _ := os.Hostname()
+		addr = fmt.Sprintf("%s-pid%d-%d", h, os.Getpid(), time.Now().UnixNano())
 	}
 	return p.cfg.Group + "-" + addr
 }

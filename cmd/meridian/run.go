@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -84,14 +85,19 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.Logger,
 	onStart func(p *pipeline.Pipeline, httpAddr string)) error {
 	reg := metrics.NewRegistry()
-	p, err := pipeline.New(cfg, pipeline.Options{Logger: log, Registry: reg, Brokers: brokers})
-	if err != nil {
-		return usageError{err}
-	}
-	srv, err := api.New(api.Config{Addr: cfg.HTTP.Addr, Registry: reg, Ready: p.Ready, Customers: p, Logger: log})
+	// The server binds first, so that its real address (port 0 resolved)
+	// is what the instance advertises to the others.
+	srv, err := api.New(api.Config{Addr: cfg.HTTP.Addr, Registry: reg, Logger: log})
 	if err != nil {
 		return err
 	}
+	p, err := pipeline.New(cfg, pipeline.Options{Logger: log, Registry: reg, Brokers: brokers,
+		Advertise: cmp.Or(cfg.HTTP.Advertise, srv.Addr())})
+	if err != nil {
+		srv.Close()
+		return usageError{err}
+	}
+	srv.Attach(p.Ready, p)
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve() }()
 	log.Info("meridian started", "http", srv.Addr(), "inputs", cfg.Topics.Inputs, "group", cfg.Group)
