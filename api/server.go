@@ -160,10 +160,17 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), customerTimeout)
 	defer cancel()
 	body, found, err := s.cfg.Customers.CustomerJSON(ctx, id)
-	if err == nil && !found && r.Header.Get(forwardedHeader) == "" {
-		if addr, local, oerr := s.cfg.Customers.OwnerAddr(ctx, id); oerr != nil {
+	if err == nil && !found {
+		addr, local, oerr := s.cfg.Customers.OwnerAddr(ctx, id)
+		switch {
+		case oerr != nil:
 			err = oerr
-		} else if !local {
+		case !local && r.Header.Get(forwardedHeader) != "":
+			// Forwarded here on a stale view of the group: say so, so that
+			// the client retries, rather than claim the customer is unknown.
+			writeError(w, http.StatusServiceUnavailable, "not_owner", "this instance does not own the customer (the group is rebalancing); retry")
+			return
+		case !local:
 			s.forward(ctx, w, addr, r.URL.Path)
 			return
 		}

@@ -160,4 +160,17 @@ func TestForwardToOwner(t *testing.T) {
 	if resp.StatusCode != 502 || !strings.Contains(string(b), `"code":"owner_unreachable"`) {
 		t.Errorf("owner gone: %d %s", resp.StatusCode, b)
 	}
+	// A forwarded request reaching an instance that does not own the
+	// customer (a stale view during a rebalance): 503, retry; never 404.
+	req, _ := http.NewRequest("GET", "http://"+front.Addr()+"/v1/customers/c-far", nil)
+	req.Header.Set(forwardedHeader, "1")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(b), `"code":"not_owner"`) {
+		t.Errorf("forwarded to a non-owner: %d %s", resp.StatusCode, b)
+	}
 }

@@ -78,6 +78,11 @@ type Pipeline struct {
 	// ShutdownTimeout bounds how long SIGINT/SIGTERM waits for batches in
 	// flight to be produced and their offsets committed.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// SessionTimeout is how long the group waits for a silent instance (a
+	// crash) before moving its partitions; it bounds failover time.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
+	// RebalanceTimeout is how long a rebalance waits for members to rejoin.
+	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
 }
 
 // State configures durability: checkpoints to the changelog and the
@@ -217,7 +222,8 @@ func Default() Config {
 			AllowedLateness: 10 * time.Minute},
 		Profile: Profile{Consent: Consent{Event: "consent_changed", ChannelAttr: "channel",
 			GrantedAttr: "granted", Channels: []string{"email", "sms", "push", "call_center"}}},
-		Pipeline:  Pipeline{MaxBatch: 10000, ShutdownTimeout: 30 * time.Second},
+		Pipeline: Pipeline{MaxBatch: 10000, ShutdownTimeout: 30 * time.Second,
+			SessionTimeout: 10 * time.Second, RebalanceTimeout: 30 * time.Second},
 		State:     State{CheckpointInterval: 5 * time.Second, Delivery: AtLeastOnce, ReadyLag: 10000},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
 		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},

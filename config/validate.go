@@ -270,7 +270,18 @@ func knownPlaceholder(name string) bool {
 	return ok && attr != "" && !strings.ContainsAny(attr, " \t\r\n")
 }
 
+func (k *checker) groupTimeouts() {
+	pl := k.c.Pipeline
+	if pl.SessionTimeout < time.Second || pl.SessionTimeout > 30*time.Minute {
+		k.fail("pipeline.session_timeout", "pipeline.session_timeout must be between 1s and 30m, got %v; write e.g. session_timeout: 10s", pl.SessionTimeout)
+	}
+	if pl.RebalanceTimeout < time.Second || pl.RebalanceTimeout > 30*time.Minute {
+		k.fail("pipeline.rebalance_timeout", "pipeline.rebalance_timeout must be between 1s and 30m, got %v; write e.g. rebalance_timeout: 30s", pl.RebalanceTimeout)
+	}
+}
+
 func (k *checker) state() {
+	k.groupTimeouts()
 	s := k.c.State
 	if s.CheckpointInterval < 10*time.Millisecond || s.CheckpointInterval > time.Hour {
 		k.fail("state.checkpoint_interval", "state.checkpoint_interval must be between 10ms and 1h, got %v; write e.g. checkpoint_interval: 5s", s.CheckpointInterval)

@@ -153,6 +153,9 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	opts = append(append([]kgo.Opt{}, opts...),
 		kgo.ClientID(cfg.ClientID+advertiseSep+advertise),
 		kgo.ConsumerGroup(cfg.Group),
+		kgo.SessionTimeout(cfg.Pipeline.SessionTimeout),
+		kgo.RebalanceTimeout(cfg.Pipeline.RebalanceTimeout),
+		kgo.HeartbeatInterval(cfg.Pipeline.SessionTimeout/4),
 		kgo.ConsumeTopics(cfg.Topics.Inputs...),
 		kgo.Balancers(kgo.RangeBalancer()),
 		kgo.BlockRebalanceOnPoll(),
@@ -204,8 +207,8 @@ func (p *Pipeline) newClient(opts []kgo.Opt) error {
 	opts = append(opts,
 		kgo.TransactionalID(p.transactionalID()),
 		// A crashed instance's open transaction blocks its partitions'
-		// committed reads until it times out: keep that short.
-		kgo.TransactionTimeout(10*time.Second),
+		// committed reads until it times out: no longer than a session.
+		kgo.TransactionTimeout(p.cfg.Pipeline.SessionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 	)

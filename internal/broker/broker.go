@@ -52,6 +52,8 @@ func Start(ctx context.Context, cfg Config) (*Broker, error) {
 		kfake.NumBrokers(1),
 		kfake.Ports(port),
 		kfake.DefaultNumPartitions(int(cfg.Partitions)),
+		// Let groups detect a dead instance quickly (Kafka's floor is 6s).
+		kfake.GroupMinSessionTimeout(time.Second),
 		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
 			_, p, _ := net.SplitHostPort(addr)
 			return net.Listen(network, net.JoinHostPort(host, p))
