@@ -76,6 +76,8 @@ type Result struct {
 	LatencyP999Ms           float64 `json:"latency_p999_ms"`
 	StateBytesPerCustomer   float64 `json:"state_bytes_per_customer"`
 	StateCustomers          int     `json:"state_customers"`
+	RestoreSeconds          float64 `json:"restore_seconds"`
+	RestoredCustomers       int     `json:"restored_customers"`
 	LatencySamples          int     `json:"latency_samples"`
 	CoreEvents              int     `json:"core_events"`
 	E2EEvents               int     `json:"e2e_events"`
@@ -108,6 +110,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	r.LatencySamples = len(lat)
 	cfg.Logger.Info("bench: state bytes per customer", "customers", cfg.StateCustomers)
 	if r.StateBytesPerCustomer, r.StateCustomers, err = RunStateBytes(cfg.App, cfg.StateCustomers); err != nil {
+		return r, err
+	}
+	cfg.Logger.Info("bench: restore from the changelog", "customers", cfg.StateCustomers)
+	if r.RestoreSeconds, r.RestoredCustomers, err = RunRestore(ctx, cfg.App, cfg.StateCustomers); err != nil {
 		return r, err
 	}
 	r.LatencyP50Ms, r.LatencyP99Ms, r.LatencyP999Ms = quantileMs(lat, 0.5), quantileMs(lat, 0.99), quantileMs(lat, 0.999)

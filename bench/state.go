@@ -28,6 +28,19 @@ func RunStateBytes(app *config.Config, n int) (bytesPerCustomer float64, custome
 	if err != nil {
 		return 0, 0, err
 	}
+	before := heapAlloc()
+	st := features.NewStore(set)
+	fillW1(app, set, n, func(ev *event.Event, wm int64) { st.Update(ev, wm) })
+	after := heapAlloc()
+	s := st.Stats()
+	runtime.KeepAlive(st)
+	return float64(after-before) / float64(s.Customers), int(s.Customers), nil
+}
+
+// fillW1 hands update the W1 events that give n customers state, with the
+// watermark a task would have: 2n events of types the features read, the
+// first n going to customers c-0 .. c-(n-1), the rest to W1's own.
+func fillW1(app *config.Config, set *features.Set, n int, update func(ev *event.Event, watermark int64)) {
 	g := NewGenerator(genConfigOf(app))
 	var (
 		dec   operators.Decoder
@@ -38,8 +51,6 @@ func RunStateBytes(app *config.Config, n int) (bytesPerCustomer float64, custome
 	)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	disorder := int64(app.EventTime.AllowedDisorder)
-	before := heapAlloc()
-	st := features.NewStore(set)
 	for i, k := 0, 0; k < 2*n; i++ {
 		g.Next(start.Add(time.Duration(i)*50*time.Microsecond), &rec)
 		if dec.Decode(rec.Key, rec.Value, &ev) != nil || !set.Reads(ev.Type) {
@@ -54,13 +65,9 @@ func RunStateBytes(app *config.Config, n int) (bytesPerCustomer float64, custome
 		if maxTS != math.MinInt64 {
 			wm = maxTS - disorder
 		}
-		st.Update(&ev, wm)
+		update(&ev, wm)
 		maxTS = max(maxTS, ev.TS)
 	}
-	after := heapAlloc()
-	s := st.Stats()
-	runtime.KeepAlive(st)
-	return float64(after-before) / float64(s.Customers), int(s.Customers), nil
 }
 
 func heapAlloc() uint64 {

@@ -218,28 +218,53 @@ func (t *task) apply(r *kgo.Record) error {
 // of durable state.
 func (t *task) checkpoint(ctx context.Context) error {
 	store := t.proc.Store()
-	topic := t.p.cfg.Topics.Changelog
-	t.ckpt = t.ckpt[:0]
-	var scratch []byte
-	store.Dirty(func(id []byte) {
-		r := &kgo.Record{Topic: topic, Partition: t.partition, Key: bytes.Clone(id)}
-		var ok bool
-		if scratch, ok = store.AppendCustomer(scratch[:0], id); ok {
-			r.Value = t.codec.encode(scratch)
-		}
-		t.ckpt = append(t.ckpt, r)
-	})
+	t.ckpt = appendDirty(t.ckpt[:0], t.codec, store, t.p.cfg.Topics.Changelog, t.partition)
 	if len(t.ckpt) == 0 && !t.advanced {
 		return nil
 	}
-	t.ckpt = append(t.ckpt, &kgo.Record{Topic: topic, Partition: t.partition, Key: []byte(offsetsKey),
-		Value: appendOffsets(nil, t.next, t.wm.MaxEventTime())})
+	t.ckpt = append(t.ckpt, offsetsRecord(t.p.cfg.Topics.Changelog, t.partition, t.next, t.wm.MaxEventTime()))
 	if err := t.p.cl.ProduceSync(ctx, t.ckpt...).FirstErr(); err != nil {
-		return fmt.Errorf("cannot checkpoint partition %d to %s: %w", t.partition, topic, err)
+		return fmt.Errorf("cannot checkpoint partition %d to %s: %w", t.partition, t.p.cfg.Topics.Changelog, err)
 	}
 	t.p.m.checkpointed.Add(uint64(len(t.ckpt) - 1))
 	store.ClearDirty()
 	t.advanced = false
+	return nil
+}
+
+// appendDirty appends a changelog record for every customer changed since
+// the store's last ClearDirty: its state, or a tombstone if it is gone.
+func appendDirty(recs []*kgo.Record, c *codec, store *features.Store, topic string, partition int32) []*kgo.Record {
+	var scratch []byte
+	store.Dirty(func(id []byte) {
+		r := &kgo.Record{Topic: topic, Partition: partition, Key: bytes.Clone(id)}
+		var ok bool
+		if scratch, ok = store.AppendCustomer(scratch[:0], id); ok {
+			r.Value = c.encode(scratch)
+		}
+		recs = append(recs, r)
+	})
+	return recs
+}
+
+func offsetsRecord(topic string, partition int32, next map[string]int64, maxTS int64) *kgo.Record {
+	return &kgo.Record{Topic: topic, Partition: partition, Key: []byte(offsetsKey),
+		Value: appendOffsets(nil, next, maxTS)}
+}
+
+// WriteState writes every customer the store changed (all of them, for a
+// store filled by Update) to one changelog partition, as a task's
+// checkpoints would, with an offsets record saying the state includes no
+// input. The benchmark seeds a changelog with it.
+func WriteState(ctx context.Context, cl *kgo.Client, topic string, partition int32, store *features.Store) error {
+	c := newCodec()
+	defer c.close()
+	recs := appendDirty(nil, c, store, topic, partition)
+	recs = append(recs, offsetsRecord(topic, partition, map[string]int64{}, math.MinInt64))
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("cannot write state to %s partition %d: %w", topic, partition, err)
+	}
+	store.ClearDirty()
 	return nil
 }
 

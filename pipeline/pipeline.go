@@ -88,6 +88,8 @@ type Stats struct {
 	Events, Actions, DeadLetters uint64
 	// Aborted counts aborted transactions (exactly_once).
 	Aborted uint64
+	// Customers is how many customers the instance's tasks hold.
+	Customers uint64
 }
 
 // New validates the configuration and creates the Kafka client; nothing is
@@ -127,13 +129,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		checkpointed:  p.reg.Counter("meridian_checkpointed_customers_total", "Customer states (and tombstones) written to the changelog."),
 	}
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		n := int64(0)
-		for _, t := range p.tasks {
-			n += t.customers.Load()
-		}
-		return float64(n)
+		return float64(p.customers())
 	})
 	p.reg.GaugeFunc("meridian_tasks", "Tasks running (assigned partition numbers).", func() float64 {
 		p.mu.Lock()
@@ -250,7 +246,7 @@ func (p *Pipeline) Partitions() []int32 {
 // Stats returns the running totals.
 func (p *Pipeline) Stats() Stats {
 	return Stats{Events: p.m.events.Load(), Actions: p.m.actions.Load(), DeadLetters: p.m.deadLetters.Load(),
-		Aborted: p.m.aborted.Load()}
+		Aborted: p.m.aborted.Load(), Customers: p.customers()}
 }
 
 // Run consumes until ctx is canceled or producing fails. On cancellation
@@ -549,4 +545,14 @@ func sortedKeys(m map[string][]int32) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func (p *Pipeline) customers() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := int64(0)
+	for _, t := range p.tasks {
+		n += t.customers.Load()
+	}
+	return uint64(n)
 }

@@ -101,6 +101,7 @@ func (t *task) run() {
 		t.discard()
 		return
 	}
+	t.publishStoreStats()
 	t.ready.Store(true)
 	tick := time.NewTicker(t.tickEvery())
 	defer tick.Stop()

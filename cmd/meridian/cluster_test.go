@@ -142,7 +142,9 @@ func (c *cluster) waitOwning(instances ...int) {
 			}
 		}
 		return true
-	}, func() string { return fmt.Sprintf("instances %v never all owned partitions; logs in %s", instances, c.dir) })
+	}, func() string {
+		return fmt.Sprintf("instances %v never all owned partitions; logs in %s", instances, c.dir)
+	})
 }
 
 // kill stops instance i with SIGKILL: no checkpoint, no commit, no goodbye.
