@@ -154,6 +154,10 @@ func (t *task) restore(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
+	// A checkpoint is atomic: its customer records count only once the
+	// offsets record that ends it is there. A crash in the middle of one
+	// leaves a tail without it, which is dropped (its events are replayed).
+	var pending []*kgo.Record
 	for next := int64(0); next < end.Offset; {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -169,10 +173,21 @@ func (t *task) restore(ctx context.Context) error {
 			if r.Attrs.IsControl() || next > end.Offset {
 				continue
 			}
-			if err := t.apply(r); err != nil {
-				return err
+			if string(r.Key) != offsetsKey {
+				pending = append(pending, r)
+				continue
 			}
+			for _, c := range append(pending, r) {
+				if err := t.apply(c); err != nil {
+					return err
+				}
+			}
+			pending = pending[:0]
 		}
+	}
+	if len(pending) > 0 {
+		t.p.log.Warn("dropped an incomplete checkpoint from the changelog (a crash while writing it); its events are replayed",
+			"partition", t.partition, "records", len(pending))
 	}
 	t.proc.Store().ClearDirty()
 	return nil

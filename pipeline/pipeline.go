@@ -73,6 +73,9 @@ type Pipeline struct {
 	failed   chan struct{}
 	failErr  error
 	stopping atomic.Bool
+	// stopped and heldAtStop keep the customer count of a stopped pipeline.
+	stopped    atomic.Bool
+	heldAtStop atomic.Uint64
 	// produceCtx is canceled only when a graceful stop runs out of time.
 	produceCtx    context.Context
 	produceCancel context.CancelFunc
@@ -81,6 +84,20 @@ type Pipeline struct {
 type pipelineMetrics struct {
 	events, actions, deadLetters, batches, produceErrors *metrics.Counter
 	late, evicted, checkpointed, aborted                 *metrics.Counter
+}
+
+func newPipelineMetrics(reg *metrics.Registry) pipelineMetrics {
+	return pipelineMetrics{
+		events:        reg.Counter("meridian_events_total", "Input records processed (including dead letters)."),
+		actions:       reg.Counter("meridian_actions_total", "Actions produced to the actions topic."),
+		deadLetters:   reg.Counter("meridian_dead_letters_total", "Records that broke the events contract, produced to the dead-letter topic."),
+		batches:       reg.Counter("meridian_batches_total", "Fetched batches processed by tasks."),
+		produceErrors: reg.Counter("meridian_produce_errors_total", "Batches whose actions or dead letters could not be produced."),
+		late:          reg.Counter("meridian_late_events_total", "Events further behind the watermark than the allowed lateness: counted, features unchanged."),
+		evicted:       reg.Counter("meridian_evicted_customers_total", "Customers dropped after being idle longer than the longest window plus the allowed lateness."),
+		aborted:       reg.Counter("meridian_transactions_aborted_total", "Transactions aborted (exactly_once), after which tasks restored from the changelog."),
+		checkpointed:  reg.Counter("meridian_checkpointed_customers_total", "Customer states (and tombstones) written to the changelog."),
+	}
 }
 
 // Stats are the pipeline's running totals.
@@ -117,17 +134,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		failed: make(chan struct{}), changelogReady: make(chan struct{})}
 	p.produceCtx, p.produceCancel = context.WithCancel(context.Background())
 	p.runCtx, p.runCancel = context.WithCancel(context.Background())
-	p.m = pipelineMetrics{
-		events:        p.reg.Counter("meridian_events_total", "Input records processed (including dead letters)."),
-		actions:       p.reg.Counter("meridian_actions_total", "Actions produced to the actions topic."),
-		deadLetters:   p.reg.Counter("meridian_dead_letters_total", "Records that broke the events contract, produced to the dead-letter topic."),
-		batches:       p.reg.Counter("meridian_batches_total", "Fetched batches processed by tasks."),
-		produceErrors: p.reg.Counter("meridian_produce_errors_total", "Batches whose actions or dead letters could not be produced."),
-		late:          p.reg.Counter("meridian_late_events_total", "Events further behind the watermark than the allowed lateness: counted, features unchanged."),
-		evicted:       p.reg.Counter("meridian_evicted_customers_total", "Customers dropped after being idle longer than the longest window plus the allowed lateness."),
-		aborted:       p.reg.Counter("meridian_transactions_aborted_total", "Transactions aborted (exactly_once), after which tasks restored from the changelog."),
-		checkpointed:  p.reg.Counter("meridian_checkpointed_customers_total", "Customer states (and tombstones) written to the changelog."),
-	}
+	p.m = newPipelineMetrics(p.reg)
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
 		return float64(p.customers())
 	})
@@ -424,6 +431,8 @@ func (p *Pipeline) shutdown() error {
 	if p.failErr == nil {
 		err = p.checkpointAndCommit(ctx)
 	}
+	p.heldAtStop.Store(p.customers())
+	p.stopped.Store(true)
 	p.mu.Lock()
 	all := make([]int32, 0, len(p.tasks))
 	for part := range p.tasks {
@@ -547,7 +556,12 @@ func sortedKeys(m map[string][]int32) []string {
 	return out
 }
 
+// customers is how many customers the tasks hold; after a stop, how many
+// they held when it began.
 func (p *Pipeline) customers() uint64 {
+	if p.stopped.Load() {
+		return p.heldAtStop.Load()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := int64(0)

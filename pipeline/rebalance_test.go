@@ -13,6 +13,8 @@ import (
 
 	"github.com/meridian/meridian/bench"
 	"github.com/meridian/meridian/config"
+	"github.com/meridian/meridian/event"
+	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/broker"
 	"github.com/meridian/meridian/internal/testkit"
 	"github.com/meridian/meridian/operators"
@@ -105,6 +107,32 @@ func TestRebalance(t *testing.T) {
 		func() string { return fmt.Sprintf("b owns %v", bi.p.Partitions()) })
 	produce(recs[20_000:])
 	got := readActions(t, addr, want)
+	// Every customer with an event a feature reads has state on the
+	// surviving instance, moved there through the changelog.
+	set, err := features.NewSet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec operators.Decoder
+	var ev event.Event
+	held := map[string]bool{}
+	for _, r := range recs {
+		if dec.Decode(r.Key, r.Value, &ev) == nil && set.Reads(ev.Type) {
+			held[string(r.Key)] = true
+		}
+	}
+	missing := 0
+	testkit.WaitFor(t, 30*time.Second, func() bool {
+		missing = 0
+		for id := range held {
+			if _, found, err := bi.p.CustomerJSON(context.Background(), id); err != nil || !found {
+				missing++
+			}
+		}
+		return missing == 0
+	}, func() string {
+		return fmt.Sprintf("%d of %d customers with state are not held by the surviving instance", missing, len(held))
+	})
 	bi.close(t)
 	for id, v := range want {
 		if !bytes.Equal(got[id], v) {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -32,10 +33,8 @@ func offlinePipeline(tb testing.TB) *Pipeline {
 		tb.Fatal(err)
 	}
 	reg := metrics.NewRegistry()
-	return &Pipeline{cfg: cfg, rules: rules, features: set, reg: reg, now: time.Now,
-		m: pipelineMetrics{events: reg.Counter("e", ""), actions: reg.Counter("a", ""),
-			deadLetters: reg.Counter("d", ""), batches: reg.Counter("b", ""), produceErrors: reg.Counter("p", ""),
-			late: reg.Counter("l", ""), evicted: reg.Counter("v", "")}}
+	return &Pipeline{cfg: cfg, rules: rules, features: set, reg: reg, now: time.Now, log: slog.New(slog.DiscardHandler),
+		m: newPipelineMetrics(reg)}
 }
 
 func record(topic string, offset int64, key, value string) *kgo.Record {

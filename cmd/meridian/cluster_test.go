@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +30,7 @@ import (
 	"github.com/meridian/meridian/internal/broker"
 	"github.com/meridian/meridian/internal/testkit"
 	"github.com/meridian/meridian/operators"
+	"github.com/meridian/meridian/pipeline"
 )
 
 // cluster is several `meridian run` processes in one group over an embedded
@@ -360,28 +363,26 @@ func (c *cluster) checkFeatures(log []*kgo.Record, i int) {
 		sample = append(sample, ids[k])
 	}
 	for _, id := range sample {
-		// 502/503 mean "the group is moving, retry", as a client would.
-		var code int
-		var body []byte
-		for try := 0; try < 50; try++ {
-			if code, body = httpGet(c.t, c.url(i, "/v1/customers/"+id)); code != 502 && code != 503 {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
+		// Brute force: the customer's whole log into a fresh store, nothing
+		// late (W1's disorder is within the lateness). A customer with no
+		// event a feature reads has no state, and must be a 404.
+		st := features.NewStore(set)
+		for _, ev := range events[id] {
+			st.Update(ev, math.MinInt64)
 		}
-		if code != 200 {
-			c.t.Errorf("customer %s: %d %s", id, code, body)
+		_, hasState := st.Vector([]byte(id), 0, nil)
+		code, body := c.customerView(i, id)
+		switch {
+		case !hasState && code == 404:
+			continue
+		case !hasState || code != 200:
+			c.t.Errorf("customer %s (partition %d, state expected: %v): %d %s; held by instances %v", id,
+				pipeline.PartitionOf([]byte(id), int(c.cfg.Topics.Partitions)), hasState, code, body, c.holders(id))
 			continue
 		}
 		var v view
 		if err := json.Unmarshal(body, &v); err != nil {
 			c.t.Fatal(err)
-		}
-		// Brute force: the customer's whole log into a fresh store, nothing
-		// late (W1's disorder is within the lateness), read as of the view.
-		st := features.NewStore(set)
-		for _, ev := range events[id] {
-			st.Update(ev, math.MinInt64)
 		}
 		want, _ := st.Vector([]byte(id), v.AsOf.UnixNano(), nil)
 		for k, name := range set.Names() {
@@ -393,6 +394,44 @@ func (c *cluster) checkFeatures(log []*kgo.Record, i int) {
 			}
 		}
 	}
+}
+
+// customerView reads a customer's view through instance i; 502 and 503
+// mean "the group is moving, retry", as a client would.
+func (c *cluster) customerView(i int, id string) (int, []byte) {
+	var code int
+	var body []byte
+	for try := 0; try < 50; try++ {
+		if code, body = httpGet(c.t, c.url(i, "/v1/customers/"+id)); code != 502 && code != 503 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return code, body
+}
+
+// holders asks every running instance for the customer as a forwarded
+// request, so that each answers only for itself, and lists which hold it.
+func (c *cluster) holders(id string) []string {
+	c.mu.Lock()
+	ports := make(map[int]int, len(c.procs))
+	for i := range c.procs {
+		ports[i] = c.ports[i]
+	}
+	c.mu.Unlock()
+	var out []string
+	for i, port := range ports {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/v1/customers/%s", port, id), nil)
+		req.Header.Set("X-Meridian-Forwarded", "1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		out = append(out, fmt.Sprintf("%d:%d:%.60s", i, resp.StatusCode, b))
+	}
+	return out
 }
 
 func cloneEvent(e *event.Event) *event.Event {

@@ -116,8 +116,8 @@ func runDev(ctx context.Context, cfg *config.Config, f devFlags, stdout, stderr 
 // printSummary prints the totals once the pipeline has drained.
 func printSummary(w io.Writer, s pipeline.Stats, d time.Duration) {
 	secs := d.Seconds()
-	fmt.Fprintf(w, "summary: %.1fs, events %d (%.0f/s), actions %d (%.0f/s), dead letters %d\n",
-		secs, s.Events, float64(s.Events)/secs, s.Actions, float64(s.Actions)/secs, s.DeadLetters)
+	fmt.Fprintf(w, "summary: %.1fs, events %d (%.0f/s), actions %d (%.0f/s), dead letters %d, customers %d\n",
+		secs, s.Events, float64(s.Events)/secs, s.Actions, float64(s.Actions)/secs, s.DeadLetters, s.Customers)
 }
 
 func printLive(ctx context.Context, p *pipeline.Pipeline, w io.Writer) {

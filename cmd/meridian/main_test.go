@@ -85,7 +85,7 @@ func TestValidate(t *testing.T) {
 
 var liveRe = regexp.MustCompile(`^\s*\d+s\s+events/s\s+\d+\s+actions/s`)
 
-var summaryRe = regexp.MustCompile(`summary: [0-9.]+s, events (\d+) \(\d+/s\), actions (\d+) \(\d+/s\), dead letters (\d+)`)
+var summaryRe = regexp.MustCompile(`summary: [0-9.]+s, events (\d+) \(\d+/s\), actions (\d+) \(\d+/s\), dead letters (\d+), customers (\d+)`)
 
 func TestDevDuration(t *testing.T) {
 	code, out, errs := runCLI(t, "dev", "--duration", "3s", "--rate", "2000",
@@ -137,12 +137,14 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 }
 
 // TestDevDataDirKeepsTopicsAndOffsets restarts dev on the same data dir:
-// the topics still hold every record, and across the two runs each was
+// the topics still hold every record, across the two runs each was
 // processed exactly once (the second run resumes from the committed
-// offsets; it only sees what the first had not polled when it stopped).
+// offsets; it only sees what the first had not polled when it stopped),
+// and the second run holds every customer of the first (restored from the
+// changelog).
 func TestDevDataDirKeepsTopicsAndOffsets(t *testing.T) {
 	dir := t.TempDir()
-	dev := func(rate string) (events int) {
+	dev := func(rate string) (events, customers int) {
 		code, out, errs := runCLI(t, "dev", "--duration", "2s", "--rate", rate, "--data-dir", dir,
 			"--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0")
 		m := summaryRe.FindStringSubmatch(out)
@@ -150,13 +152,17 @@ func TestDevDataDirKeepsTopicsAndOffsets(t *testing.T) {
 			t.Fatalf("dev --rate %s: exit %d\n%s%s", rate, code, out, errs)
 		}
 		n, _ := strconv.Atoi(m[1])
-		return n
+		c, _ := strconv.Atoi(m[4])
+		return n, c
 	}
-	first := dev("2000")
-	if first == 0 {
-		t.Fatal("first run processed nothing")
+	first, customers := dev("2000")
+	if first == 0 || customers == 0 {
+		t.Fatalf("first run processed %d events for %d customers", first, customers)
 	}
-	again := dev("0")
+	again, restored := dev("0")
+	if restored < customers {
+		t.Errorf("after the restart the tasks hold %d customers, the first run ended with %d", restored, customers)
+	}
 	b, err := broker.Start(context.Background(), broker.Config{DataDir: dir, Topics: []string{"clickstream"}, Partitions: 12})
 	if err != nil {
 		t.Fatal(err)
