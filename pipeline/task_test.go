@@ -135,3 +135,27 @@ func TestIdleWatermarkWaitsUntilCaughtUp(t *testing.T) {
 		t.Fatal("caught-up partitions do not count as idle")
 	}
 }
+
+// TestReadyWaitsForRestoreAndLag: an instance is ready only once connected,
+// every task restored, and the total lag within state.ready_lag.
+func TestReadyWaitsForRestoreAndLag(t *testing.T) {
+	p := offlinePipeline(t)
+	p.tasks = map[int32]*task{0: newTask(p, 0), 1: newTask(p, 1)}
+	if p.Ready() {
+		t.Fatal("ready before connecting")
+	}
+	p.ready.Store(true)
+	if p.Ready() {
+		t.Fatal("ready while tasks restore")
+	}
+	p.tasks[0].ready.Store(true)
+	p.tasks[1].ready.Store(true)
+	if !p.Ready() {
+		t.Fatal("not ready with every task restored and no lag")
+	}
+	p.tasks[0].lag.Store(p.cfg.State.ReadyLag)
+	p.tasks[1].lag.Store(1)
+	if p.Ready() {
+		t.Fatalf("ready %d records behind, bound %d", p.cfg.State.ReadyLag+1, p.cfg.State.ReadyLag)
+	}
+}
