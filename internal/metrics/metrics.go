@@ -117,23 +117,32 @@ func renderLabels(labels []string) string {
 	return b.String()
 }
 
-// WriteText writes every family in the Prometheus text format, sorted by name.
+// WriteText writes every family in the Prometheus text format, sorted by
+// name. Gauge functions run without the registry's lock held: they take
+// their owners' locks, and those owners register metrics under them.
 func (r *Registry) WriteText(w io.Writer) error {
-	r.mu.Lock()
-	names := make([]string, 0, len(r.families))
-	for n := range r.families {
-		names = append(names, n)
+	type snap struct {
+		f      family
+		series []series
 	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		f := r.families[n]
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.kind)
-		for _, s := range f.series {
-			fmt.Fprintf(&b, "%s%s %s\n", f.name, s.labels, formatValue(s))
+	r.mu.Lock()
+	snaps := make([]snap, 0, len(r.families))
+	for _, f := range r.families {
+		s := snap{f: *f}
+		for _, x := range f.series {
+			s.series = append(s.series, *x)
 		}
+		snaps = append(snaps, s)
 	}
 	r.mu.Unlock()
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].f.name < snaps[j].f.name })
+	var b strings.Builder
+	for _, s := range snaps {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", s.f.name, s.f.help, s.f.name, s.f.kind)
+		for i := range s.series {
+			fmt.Fprintf(&b, "%s%s %s\n", s.f.name, s.series[i].labels, formatValue(&s.series[i]))
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

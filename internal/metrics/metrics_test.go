@@ -1,8 +1,12 @@
 package metrics
 
 import (
+	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestWriteText(t *testing.T) {
@@ -31,5 +35,41 @@ meridian_up 1
 `
 	if got := b.String(); got != want {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestGaugeFuncMayTakeLocksThatRegister checks the lock order that once
+// deadlocked an instance: a gauge function takes its owner's lock while
+// another goroutine, holding that lock, registers a metric.
+func TestGaugeFuncMayTakeLocksThatRegister(t *testing.T) {
+	r := NewRegistry()
+	var owner sync.Mutex
+	r.GaugeFunc("owned", "Takes the owner's lock.", func() float64 {
+		owner.Lock()
+		defer owner.Unlock()
+		return 1
+	})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 20000; i++ {
+			owner.Lock()
+			r.Gauge("registered_under_lock", "", "i", fmt.Sprint(i%7))
+			owner.Unlock()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 20000; i++ {
+			_ = r.WriteText(io.Discard)
+		}
+	}()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock between a scrape and a registration under the owner's lock")
 	}
 }
