@@ -23,12 +23,7 @@ var ErrNoTasks = errors.New("no partitions assigned to this instance")
 // producers' partitioner, which Meridian does not assume. found is false
 // for a customer no task holds.
 func (p *Pipeline) CustomerJSON(ctx context.Context, id string) (body []byte, found bool, err error) {
-	p.mu.Lock()
-	tasks := make([]*task, 0, len(p.tasks))
-	for _, t := range p.tasks {
-		tasks = append(tasks, t)
-	}
-	p.mu.Unlock()
+	tasks := p.taskList()
 	if len(tasks) == 0 {
 		return nil, false, nil // not here: the caller may forward to the owner
 	}

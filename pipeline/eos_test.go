@@ -9,9 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/meridian/meridian/bench"
 	"github.com/meridian/meridian/config"
-	"github.com/meridian/meridian/internal/broker"
 	"github.com/meridian/meridian/internal/testkit"
 	"github.com/meridian/meridian/operators"
 )
@@ -25,31 +23,10 @@ func TestExactlyOnce(t *testing.T) {
 	cfg.Group = "eos"
 	cfg.State.Delivery = config.ExactlyOnce
 	cfg.State.CheckpointInterval = 200 * time.Millisecond
-	ctx := context.Background()
-	b, err := broker.Start(ctx, broker.Config{Topics: []string{"clickstream", "bss", "outcomes",
-		"actions", "meridian.dlq"}, Partitions: 12})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
+	addr := standardBroker(t)
 	recs := w1Records(cfg.Generator.Seed, 20_000)
 	want := expectedActions(t, recs)
-	producer, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
-	produce := func(rs []bench.Record) {
-		t.Helper()
-		krs := make([]*kgo.Record, len(rs))
-		for i := range rs {
-			krs[i] = &kgo.Record{Topic: rs[i].Topic, Key: rs[i].Key, Value: rs[i].Value}
-		}
-		if err := producer.ProduceSync(ctx, krs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	produce := producer(t, addr)
 	produce(recs[:10_000])
 	a := startInstance(t, cfg, addr)
 	testkit.WaitFor(t, 30*time.Second, func() bool { return a.p.Stats().Events >= 5_000 },

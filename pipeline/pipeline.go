@@ -345,12 +345,7 @@ func (p *Pipeline) dispatch(fetches kgo.Fetches) {
 // to the changelog (after the batches it already holds), and then commits
 // the consumed offsets: a crash replays from there onto that state.
 func (p *Pipeline) checkpointAndCommit(ctx context.Context) error {
-	p.mu.Lock()
-	tasks := make([]*task, 0, len(p.tasks))
-	for _, t := range p.tasks {
-		tasks = append(tasks, t)
-	}
-	p.mu.Unlock()
+	tasks := p.taskList()
 	replies := make([]chan error, len(tasks))
 	for i, t := range tasks {
 		replies[i] = make(chan error, 1)
@@ -400,14 +395,16 @@ func (p *Pipeline) endTransaction(ctx context.Context) error {
 // restartTasks replaces every task by a fresh one that restores from the
 // changelog.
 func (p *Pipeline) restartTasks() {
-	p.mu.Lock()
-	parts := make([]int32, 0, len(p.tasks))
-	for part := range p.tasks {
-		parts = append(parts, part)
-	}
-	p.mu.Unlock()
+	parts := p.Partitions()
 	p.stopTasks(parts)
+	p.startOwned(parts)
+}
+
+// startOwned starts a task, which restores first, for each of parts that is
+// assigned on some input topic and has none.
+func (p *Pipeline) startOwned(parts []int32) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, part := range parts {
 		if len(p.owned[part]) > 0 && p.tasks[part] == nil {
 			t := newTask(p, part)
@@ -415,7 +412,17 @@ func (p *Pipeline) restartTasks() {
 			go t.run()
 		}
 	}
-	p.mu.Unlock()
+}
+
+// taskList is a snapshot of the running tasks.
+func (p *Pipeline) taskList() []*task {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*task, 0, len(p.tasks))
+	for _, t := range p.tasks {
+		out = append(out, t)
+	}
+	return out
 }
 
 // shutdown drains the tasks and commits; it is bounded by the configured
@@ -433,13 +440,7 @@ func (p *Pipeline) shutdown() error {
 	}
 	p.heldAtStop.Store(p.customers())
 	p.stopped.Store(true)
-	p.mu.Lock()
-	all := make([]int32, 0, len(p.tasks))
-	for part := range p.tasks {
-		all = append(all, part)
-	}
-	p.mu.Unlock()
-	p.stopTasks(all)
+	p.stopTasks(p.Partitions())
 	p.runCancel()
 	p.cl.Close()
 	if err != nil {
@@ -464,21 +465,19 @@ func (p *Pipeline) fail(err error) {
 }
 
 func (p *Pipeline) assigned(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	var parts []int32
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for topic, parts := range assigned {
-		for _, part := range parts {
+	for topic, ps := range assigned {
+		for _, part := range ps {
 			if p.owned[part] == nil {
 				p.owned[part] = make(map[string]bool)
 			}
 			p.owned[part][topic] = true
-			if p.tasks[part] == nil {
-				t := newTask(p, part)
-				p.tasks[part] = t
-				go t.run()
-			}
+			parts = append(parts, part)
 		}
 	}
+	p.mu.Unlock()
+	p.startOwned(parts)
 	p.log.Info("partitions assigned", "partitions", sortedKeys(assigned))
 }
 
@@ -515,15 +514,7 @@ func (p *Pipeline) release(parts map[string][]int32) {
 	}
 	p.mu.Unlock()
 	p.stopTasks(stop)
-	p.mu.Lock()
-	for _, part := range stop {
-		if len(p.owned[part]) > 0 && p.tasks[part] == nil {
-			t := newTask(p, part)
-			p.tasks[part] = t
-			go t.run()
-		}
-	}
-	p.mu.Unlock()
+	p.startOwned(stop)
 	if len(parts) > 0 {
 		p.log.Info("partitions revoked", "partitions", sortedKeys(parts))
 	}

@@ -60,32 +60,10 @@ func (in *instance) close(t *testing.T) {
 func TestRebalance(t *testing.T) {
 	cfg := exampleConfig(t)
 	cfg.Group = "rebalance"
-	ctx := context.Background()
-	b, err := broker.Start(ctx, broker.Config{Topics: []string{"clickstream", "bss", "outcomes",
-		"actions", "meridian.dlq"}, Partitions: 12})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addrs()[0]
-
+	addr := standardBroker(t)
 	recs := w1Records(cfg.Generator.Seed, 30_000)
 	want := expectedActions(t, recs)
-	producer, err := kgo.NewClient(kgo.SeedBrokers(addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
-	produce := func(rs []bench.Record) {
-		t.Helper()
-		krs := make([]*kgo.Record, len(rs))
-		for i := range rs {
-			krs[i] = &kgo.Record{Topic: rs[i].Topic, Key: rs[i].Key, Value: rs[i].Value}
-		}
-		if err := producer.ProduceSync(ctx, krs...).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	produce := producer(t, addr)
 	produce(recs[:10_000])
 	a := startInstance(t, cfg, addr)
 	testkit.WaitFor(t, 30*time.Second, func() bool { return a.p.Stats().Events >= 10_000 },
@@ -137,6 +115,37 @@ func TestRebalance(t *testing.T) {
 	for id, v := range want {
 		if !bytes.Equal(got[id], v) {
 			t.Errorf("decision %s: got %s, want %s", id, got[id], v)
+		}
+	}
+}
+
+// standardBroker starts an embedded broker with the example config's topics
+// (12 partitions) for the test, and returns its address.
+func standardBroker(t *testing.T) string {
+	b, err := broker.Start(context.Background(), broker.Config{Topics: []string{"clickstream", "bss", "outcomes",
+		"actions", "meridian.dlq"}, Partitions: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b.Addrs()[0]
+}
+
+// producer returns a function that produces records synchronously.
+func producer(t *testing.T, addr string) func([]bench.Record) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return func(rs []bench.Record) {
+		t.Helper()
+		krs := make([]*kgo.Record, len(rs))
+		for i := range rs {
+			krs[i] = &kgo.Record{Topic: rs[i].Topic, Key: rs[i].Key, Value: rs[i].Value}
+		}
+		if err := cl.ProduceSync(context.Background(), krs...).FirstErr(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

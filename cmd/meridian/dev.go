@@ -143,11 +143,7 @@ func printLive(ctx context.Context, p *pipeline.Pipeline, w io.Writer) {
 // playing the channels too: actions read back from the actions topic come
 // back as outcome events (delivered, opened, clicked, converted).
 func generate(ctx context.Context, cfg *config.Config, brokers []string, rate int) error {
-	opts, err := pipeline.KafkaOpts(cfg, brokers...)
-	if err != nil {
-		return err
-	}
-	cl, err := kgo.NewClient(append(opts, kgo.ProducerLinger(5*time.Millisecond))...)
+	cl, opts, err := newProducer(cfg, brokers)
 	if err != nil {
 		return err
 	}

@@ -91,12 +91,19 @@ func genToFile(ctx context.Context, run bench.GenRun, path string, stdout, stder
 	return nil
 }
 
-func genToKafka(ctx context.Context, cfg *config.Config, run bench.GenRun, brokers []string, stderr io.Writer) error {
+// newProducer is a client for generated load: the config's security
+// settings, brokers as given, and a little linger to batch.
+func newProducer(cfg *config.Config, brokers []string) (*kgo.Client, []kgo.Opt, error) {
 	opts, err := pipeline.KafkaOpts(cfg, brokers...)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	cl, err := kgo.NewClient(append(opts, kgo.ProducerLinger(5*time.Millisecond))...)
+	return cl, opts, err
+}
+
+func genToKafka(ctx context.Context, cfg *config.Config, run bench.GenRun, brokers []string, stderr io.Writer) error {
+	cl, _, err := newProducer(cfg, brokers)
 	if err != nil {
 		return err
 	}
