@@ -27,6 +27,8 @@ test-deps:
 bench: build
 	./$(BIN) bench --quick
 	$(GO) test -run='^$$' -bench=. -benchmem ./operators/ ./pipeline/ ./bench/
+	$(GO) test -run='^$$' -bench='Update|Vector' -benchmem ./features/
+	$(GO) test -run='^$$' -bench=StateBytes -benchtime=1x ./features/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
