@@ -38,6 +38,7 @@ var commands = []command{
 	{"gen", "generate the W1 workload to Kafka or to a JSON-lines file", genCmd},
 	{"validate", "check a config file without starting anything", validateCmd},
 	{"bench", "measure the standard figures and print them as one JSON line", benchCmd},
+	{"model", "model tools: `model score` scores a CSV, for parity checks", modelCmd},
 }
 
 func main() {
