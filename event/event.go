@@ -81,3 +81,52 @@ func (e *Event) Str(name string) (v []byte, ok bool) {
 
 // TypeIs reports whether the event's type is t, without allocating.
 func (e *Event) TypeIs(t string) bool { return string(e.Type) == t }
+
+// Field names one of an event's top-level string fields, so that steps
+// compiled from configuration (expressions, payload templates, distinct
+// counts) read it without a switch of their own.
+type Field uint8
+
+// The top-level string fields; NoField is none.
+const (
+	NoField Field = iota
+	FieldEventID
+	FieldType
+	FieldCustomerID
+	FieldSource
+	FieldSessionID
+)
+
+// FieldNamed returns the field with the contract's name, or NoField.
+func FieldNamed(name string) Field {
+	switch name {
+	case "event_id":
+		return FieldEventID
+	case "type":
+		return FieldType
+	case "customer_id":
+		return FieldCustomerID
+	case "source":
+		return FieldSource
+	case "session_id":
+		return FieldSessionID
+	}
+	return NoField
+}
+
+// Get returns the value of field f (empty when absent or NoField).
+func (e *Event) Get(f Field) []byte {
+	switch f {
+	case FieldEventID:
+		return e.EventID
+	case FieldType:
+		return e.Type
+	case FieldCustomerID:
+		return e.CustomerID
+	case FieldSource:
+		return e.Source
+	case FieldSessionID:
+		return e.SessionID
+	}
+	return nil
+}

@@ -50,17 +50,16 @@ type payloadTemplate struct {
 
 // templatePart is literal text (kind partText) or a placeholder.
 type templatePart struct {
-	kind partKind
-	text string // literal text, or the attribute name for partAttr
+	kind  partKind
+	text  string      // literal text, or the attribute name for partAttr
+	field event.Field // for partField
 }
 
 type partKind uint8
 
 const (
 	partText partKind = iota
-	partCustomerID
-	partEventID
-	partType
+	partField
 	partAttr
 )
 
@@ -125,12 +124,8 @@ func parseTemplate(s string) ([]templatePart, error) {
 
 func placeholder(name string) (templatePart, error) {
 	switch {
-	case name == "customer_id":
-		return templatePart{kind: partCustomerID}, nil
-	case name == "event_id":
-		return templatePart{kind: partEventID}, nil
-	case name == "type":
-		return templatePart{kind: partType}, nil
+	case name == "customer_id" || name == "event_id" || name == "type":
+		return templatePart{kind: partField, field: event.FieldNamed(name)}, nil
 	case strings.HasPrefix(name, "attrs.") && len(name) > len("attrs."):
 		return templatePart{kind: partAttr, text: name[len("attrs."):]}, nil
 	}
@@ -211,12 +206,8 @@ func appendPart(dst []byte, p templatePart, ev *event.Event) []byte {
 	switch p.kind {
 	case partText:
 		return appendEscaped(dst, bytesOf(p.text))
-	case partCustomerID:
-		s = ev.CustomerID
-	case partEventID:
-		s = ev.EventID
-	case partType:
-		s = ev.Type
+	case partField:
+		s = ev.Get(p.field)
 	case partAttr:
 		at := ev.Attr(p.text)
 		if at == nil {

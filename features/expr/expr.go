@@ -142,30 +142,11 @@ func (n attrRef) eval(ev *event.Event) value {
 	return value{} // null and arrays are missing
 }
 
-type fieldRef uint8
-
-const (
-	fType fieldRef = iota
-	fSource
-	fSession
-	fCustomer
-	fEventID
-)
+// fieldRef reads a top-level string field of the event.
+type fieldRef event.Field
 
 func (n fieldRef) eval(ev *event.Event) value {
-	var b []byte
-	switch n {
-	case fType:
-		b = ev.Type
-	case fSource:
-		b = ev.Source
-	case fSession:
-		b = ev.SessionID
-	case fCustomer:
-		b = ev.CustomerID
-	case fEventID:
-		b = ev.EventID
-	}
+	b := ev.Get(event.Field(n))
 	if len(b) == 0 {
 		return value{}
 	}

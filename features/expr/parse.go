@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/meridian/meridian/event"
 )
 
 func (p *parser) or() (typed, error) {
@@ -190,9 +192,6 @@ func (p *parser) primary() (typed, error) {
 	return typed{}, p.errf("expected a value, got %s", t)
 }
 
-var fields = map[string]fieldRef{"type": fType, "source": fSource, "session_id": fSession,
-	"customer_id": fCustomer, "event_id": fEventID}
-
 func (p *parser) ident() (typed, error) {
 	t := p.tok
 	p.next()
@@ -200,8 +199,8 @@ func (p *parser) ident() (typed, error) {
 	case "true", "false":
 		return typed{boolLit(t.text == "true"), tyBool}, nil
 	}
-	if f, ok := fields[t.text]; ok {
-		return typed{f, tyStr}, nil
+	if f := event.FieldNamed(t.text); f != event.NoField {
+		return typed{fieldRef(f), tyStr}, nil
 	}
 	if name, ok := strings.CutPrefix(t.text, "attrs."); ok && name != "" && !strings.Contains(name, ".") {
 		return typed{attrRef(name), tyAny}, nil
