@@ -16,12 +16,18 @@ type Processor struct {
 	decider *Decider
 	act     Action
 	out     []byte
+	// sections are the durable states, features first.
+	sections []Section
 }
 
 // NewProcessor returns a Processor deciding with rules and keeping features
 // in store (nil: no features).
 func NewProcessor(rules *Rules, store *features.Store) *Processor {
-	return &Processor{decider: rules.NewDecider(), store: store}
+	p := &Processor{decider: rules.NewDecider(), store: store}
+	if store != nil {
+		p.sections = append(p.sections, Section{State: store})
+	}
+	return p
 }
 
 // Process decodes one record, updates the customer's features and decides
@@ -44,6 +50,31 @@ func (p *Processor) Process(key, value []byte, watermark int64) (action []byte, 
 	p.out = AppendAction(p.out[:0], &p.act)
 	return p.out, nil
 }
+
+// State is one part of a customer's durable state, kept by one task and
+// written to the changelog at checkpoints. features.Store is one.
+type State interface {
+	// AppendCustomer appends the customer's encoded state; false when it
+	// holds none.
+	AppendCustomer(dst, customerID []byte) ([]byte, bool)
+	// RestoreCustomer replaces the customer's state with an encoded one.
+	RestoreCustomer(customerID, data []byte) error
+	// Delete forgets the customer.
+	Delete(customerID []byte) bool
+	// Dirty calls fn for every customer changed since ClearDirty.
+	Dirty(fn func(customerID []byte))
+	ClearDirty()
+}
+
+// Section is a State with the changelog key prefix its records carry
+// before the customer id ("" for the features, which came first).
+type Section struct {
+	Prefix string
+	State  State
+}
+
+// Sections are the task's durable states.
+func (p *Processor) Sections() []Section { return p.sections }
 
 // Event is the event decoded by the last successful Process call.
 func (p *Processor) Event() *event.Event { return &p.ev }

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/meridian/meridian/features"
+	"github.com/meridian/meridian/operators"
 )
 
 // The changelog holds, in partition p, the state of the customers of task
@@ -189,13 +190,15 @@ func (t *task) restore(ctx context.Context) error {
 		t.p.log.Warn("dropped an incomplete checkpoint from the changelog (a crash while writing it); its events are replayed",
 			"partition", t.partition, "records", len(pending))
 	}
-	t.proc.Store().ClearDirty()
+	for _, sec := range t.proc.Sections() {
+		sec.State.ClearDirty()
+	}
 	return nil
 }
 
 // apply restores one changelog record.
 func (t *task) apply(r *kgo.Record) error {
-	store := t.proc.Store()
+	sec, id := sectionOf(t.proc.Sections(), r.Key)
 	switch {
 	case string(r.Key) == offsetsKey:
 		next, maxTS, err := decodeOffsets(r.Value)
@@ -209,12 +212,17 @@ func (t *task) apply(r *kgo.Record) error {
 		if maxTS != math.MinInt64 {
 			t.wm.Observe(maxTS, t.p.now())
 		}
+	case sec == nil:
+		// A section this configuration does not keep (journeys removed
+		// from the config, say): its state is ignored, and compaction
+		// keeps it until a tombstone.
+		t.p.m.ignoredState.Inc()
 	case r.Value == nil:
-		store.Delete(r.Key)
+		sec.State.Delete(id)
 	default:
 		state, err := t.codec.decode(r.Value)
 		if err == nil {
-			err = store.RestoreCustomer(r.Key, state)
+			err = sec.State.RestoreCustomer(id, state)
 		}
 		if err != nil {
 			if errors.Is(err, features.ErrIncompatible) {
@@ -232,8 +240,10 @@ func (t *task) apply(r *kgo.Record) error {
 // Only then may the offsets be committed: committed offsets never run ahead
 // of durable state.
 func (t *task) checkpoint(ctx context.Context) error {
-	store := t.proc.Store()
-	t.ckpt = appendDirty(t.ckpt[:0], t.codec, store, t.p.cfg.Topics.Changelog, t.partition)
+	t.ckpt = t.ckpt[:0]
+	for _, sec := range t.proc.Sections() {
+		t.ckpt = appendDirty(t.ckpt, t.codec, sec, t.p.cfg.Topics.Changelog, t.partition)
+	}
 	if len(t.ckpt) == 0 && !t.advanced {
 		return nil
 	}
@@ -242,24 +252,44 @@ func (t *task) checkpoint(ctx context.Context) error {
 		return fmt.Errorf("cannot checkpoint partition %d to %s: %w", t.partition, t.p.cfg.Topics.Changelog, err)
 	}
 	t.p.m.checkpointed.Add(uint64(len(t.ckpt) - 1))
-	store.ClearDirty()
+	for _, sec := range t.proc.Sections() {
+		sec.State.ClearDirty()
+	}
 	t.advanced = false
 	return nil
 }
 
-// appendDirty appends a changelog record for every customer changed since
-// the store's last ClearDirty: its state, or a tombstone if it is gone.
-func appendDirty(recs []*kgo.Record, c *codec, store *features.Store, topic string, partition int32) []*kgo.Record {
+// appendDirty appends a changelog record for every customer whose section
+// changed since its last ClearDirty: the state, or a tombstone if it is
+// gone. The key is the section's prefix and the customer id.
+func appendDirty(recs []*kgo.Record, c *codec, sec operators.Section, topic string, partition int32) []*kgo.Record {
 	var scratch []byte
-	store.Dirty(func(id []byte) {
-		r := &kgo.Record{Topic: topic, Partition: partition, Key: bytes.Clone(id)}
+	sec.State.Dirty(func(id []byte) {
+		key := make([]byte, 0, len(sec.Prefix)+len(id))
+		r := &kgo.Record{Topic: topic, Partition: partition, Key: append(append(key, sec.Prefix...), id...)}
 		var ok bool
-		if scratch, ok = store.AppendCustomer(scratch[:0], id); ok {
+		if scratch, ok = sec.State.AppendCustomer(scratch[:0], id); ok {
 			r.Value = c.encode(scratch)
 		}
 		recs = append(recs, r)
 	})
 	return recs
+}
+
+// sectionOf finds the section a changelog key belongs to and the customer
+// id in it; nil for a section not kept. Customer ids cannot hold control
+// characters, so a key without a prefix is a feature record.
+func sectionOf(secs []operators.Section, key []byte) (*operators.Section, []byte) {
+	for i := range secs {
+		p := secs[i].Prefix
+		if p == "" && (len(key) == 0 || key[0] >= 0x20) {
+			return &secs[i], key
+		}
+		if p != "" && bytes.HasPrefix(key, []byte(p)) {
+			return &secs[i], key[len(p):]
+		}
+	}
+	return nil, nil
 }
 
 func offsetsRecord(topic string, partition int32, next map[string]int64, maxTS int64) *kgo.Record {
@@ -274,7 +304,7 @@ func offsetsRecord(topic string, partition int32, next map[string]int64, maxTS i
 func WriteState(ctx context.Context, cl *kgo.Client, topic string, partition int32, store *features.Store) error {
 	c := newCodec()
 	defer c.close()
-	recs := appendDirty(nil, c, store, topic, partition)
+	recs := appendDirty(nil, c, operators.Section{State: store}, topic, partition)
 	recs = append(recs, offsetsRecord(topic, partition, map[string]int64{}, math.MinInt64))
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return fmt.Errorf("cannot write state to %s partition %d: %w", topic, partition, err)

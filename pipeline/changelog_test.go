@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"github.com/meridian/meridian/operators"
 	"math"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestRestoreDropsIncompleteCheckpoint(t *testing.T) {
 	}
 	feed(2, "page_view")
 	// The second checkpoint's customer records, but no offsets record.
-	recs := appendDirty(nil, writer.codec, writer.proc.Store(), p.cfg.Topics.Changelog, 0)
+	recs := appendDirty(nil, writer.codec, writer.proc.Sections()[0], p.cfg.Topics.Changelog, 0)
 	if len(recs) != 1 || p.cl.ProduceSync(ctx, recs...).FirstErr() != nil {
 		t.Fatalf("could not write the partial checkpoint (%d records)", len(recs))
 	}
@@ -66,6 +67,32 @@ func TestRestoreDropsIncompleteCheckpoint(t *testing.T) {
 	for _, f := range v.Features {
 		if f.Name == "page_views_1h" && (f.Value == nil || *f.Value != 1) {
 			t.Errorf("page_views_1h = %v after restore, want 1 (the incomplete checkpoint's 2 dropped)", f.Value)
+		}
+	}
+}
+
+func TestSectionOfRoutesKeysByPrefix(t *testing.T) {
+	secs := []operators.Section{{Prefix: ""}, {Prefix: "\x01contacts\x00"}, {Prefix: "\x01journeys\x00"}}
+	cases := []struct {
+		key  string
+		want int // index into secs, -1 for none
+		id   string
+	}{
+		{"c-1", 0, "c-1"},
+		{"\x01contacts\x00c-1", 1, "c-1"},
+		{"\x01journeys\x00c-2", 2, "c-2"},
+		{"\x01bandit\x00c-3", -1, ""},
+	}
+	for _, c := range cases {
+		sec, id := sectionOf(secs, []byte(c.key))
+		got := -1
+		for i := range secs {
+			if sec == &secs[i] {
+				got = i
+			}
+		}
+		if got != c.want || string(id) != c.id {
+			t.Errorf("sectionOf(%q) = section %d id %q, want %d %q", c.key, got, id, c.want, c.id)
 		}
 	}
 }

@@ -84,6 +84,7 @@ type Pipeline struct {
 type pipelineMetrics struct {
 	events, actions, deadLetters, batches, produceErrors *metrics.Counter
 	late, evicted, checkpointed, aborted                 *metrics.Counter
+	ignoredState                                         *metrics.Counter
 }
 
 func newPipelineMetrics(reg *metrics.Registry) pipelineMetrics {
@@ -97,6 +98,7 @@ func newPipelineMetrics(reg *metrics.Registry) pipelineMetrics {
 		evicted:       reg.Counter("meridian_evicted_customers_total", "Customers dropped after being idle longer than the longest window plus the allowed lateness."),
 		aborted:       reg.Counter("meridian_transactions_aborted_total", "Transactions aborted (exactly_once), after which tasks restored from the changelog."),
 		checkpointed:  reg.Counter("meridian_checkpointed_customers_total", "Customer states (and tombstones) written to the changelog."),
+		ignoredState:  reg.Counter("meridian_ignored_state_records_total", "Changelog records of a state section this configuration does not keep (e.g. journeys removed), skipped at restore."),
 	}
 }
 
