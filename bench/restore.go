@@ -30,6 +30,7 @@ func RunRestore(ctx context.Context, app *config.Config, n int) (seconds float64
 	cfg := *app
 	cfg.Group = "bench-restore"
 	cfg.Topics.Changelog = cfg.Group + ".changelog"
+	cfg.Topics.Learning = cfg.Group + ".learning"
 	if err := seedChangelog(ctx, &cfg, b.Addrs(), n); err != nil {
 		return 0, 0, err
 	}

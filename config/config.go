@@ -54,6 +54,10 @@ type Topics struct {
 	// Changelog is the compacted topic tasks checkpoint customer state to.
 	// Default: GROUP.changelog, so two pipelines never share one.
 	Changelog string `yaml:"changelog"`
+	// Learning is the compacted topic every task publishes what its
+	// adaptive models learned to, and every instance reads, so learning
+	// from one partition reaches all tasks. Default: GROUP.learning.
+	Learning string `yaml:"learning"`
 	// Partitions is used only when Meridian creates topics (`meridian dev`).
 	Partitions int32 `yaml:"partitions"`
 }

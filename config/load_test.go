@@ -64,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	// Unknown keys.
 	f("unknown key, close", "topics:\n  inputs: [a]\n  partiton: 3\n",
-		`meridian.yaml:3:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, changelog, partitions`)
+		`meridian.yaml:3:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, changelog, learning, partitions`)
 	f("unknown key, far", "http:\n  port: 8080\n",
 		`meridian.yaml:2:3: unknown key "port" in http; valid keys: addr, advertise`)
 	f("unknown key, top level", "client-id: x\n",
@@ -220,7 +220,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		`testdata/bad_many.yaml:3:12: client_id must not be empty; write e.g. client_id: meridian`,
 		`testdata/bad_many.yaml:5:30: topics.inputs[2]: "clickstream" is already listed as topics.inputs[0]; remove one`,
 		`testdata/bad_many.yaml:6:12: topics.actions: "clickstream" is also topics.inputs[0], so Meridian would read what it writes; write e.g. actions: actions`,
-		`testdata/bad_many.yaml:7:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, changelog, partitions`,
+		`testdata/bad_many.yaml:7:3: unknown key "partiton" in topics; did you mean "partitions"? valid keys: inputs, actions, dead_letter, changelog, learning, partitions`,
 		`testdata/bad_many.yaml:9:21: event_time.allowed_disorder: "2 secs" is not a duration; write e.g. 2s, 500ms or 24h`,
 		`testdata/bad_many.yaml:10:15: event_time.idle_after must be greater than 0, got 0s; write e.g. idle_after: 1s`,
 		`testdata/bad_many.yaml:12:9: http.addr must be a string, got a sequence; write e.g. addr: 127.0.0.1:8080`,
@@ -523,5 +523,6 @@ func FuzzParse(f *testing.F) {
 func derivedDefault() Config {
 	d := Default()
 	d.Topics.Changelog = d.Group + ".changelog"
+	d.Topics.Learning = d.Group + ".learning"
 	return d
 }

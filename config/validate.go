@@ -157,6 +157,13 @@ func (k *checker) topics() {
 	if k.outputTopic("topics.changelog", t.Changelog, seen) && (t.Changelog == t.Actions || t.Changelog == t.DeadLetter) {
 		k.fail("topics.changelog", "topics.changelog: %q is also an output topic; the changelog needs a compacted topic of its own, e.g. changelog: meridian.changelog", t.Changelog)
 	}
+	if t.Learning == "" && k.c.Group != "" {
+		k.c.Topics.Learning = k.c.Group + ".learning"
+		t.Learning = k.c.Topics.Learning
+	}
+	if k.outputTopic("topics.learning", t.Learning, seen) && (t.Learning == t.Actions || t.Learning == t.DeadLetter || t.Learning == t.Changelog) {
+		k.fail("topics.learning", "topics.learning: %q is also an output topic; adaptive models need a compacted topic of their own, e.g. learning: meridian.learning", t.Learning)
+	}
 	if t.Partitions < 1 || t.Partitions > 10000 {
 		k.fail("topics.partitions", "topics.partitions must be between 1 and 10000, got %d; write e.g. partitions: 12", t.Partitions)
 	}

@@ -76,6 +76,15 @@ type Section struct {
 // Sections are the task's durable states.
 func (p *Processor) Sections() []Section { return p.sections }
 
+// AppendTally appends the task's cumulative tally of what its adaptive
+// models learned from outcomes, and reports whether it changed since the
+// last call; the pipeline publishes it at checkpoints.
+func (p *Processor) AppendTally(dst []byte) ([]byte, bool) { return dst, false }
+
+// RestoreTally restores the tally a previous owner of the task's partition
+// published.
+func (p *Processor) RestoreTally(data []byte) error { return nil }
+
 // Event is the event decoded by the last successful Process call.
 func (p *Processor) Event() *event.Event { return &p.ev }
 

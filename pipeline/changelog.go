@@ -121,30 +121,76 @@ func decodeOffsets(b []byte) (next map[string]int64, maxTS int64, err error) {
 }
 
 // restore loads the task's customers from its changelog partition, from the
-// start to the end as of now, and the input offsets the state includes.
+// start to the end as of now, and the input offsets the state includes; then
+// what its adaptive models had learned, from its learning partition.
 func (t *task) restore(ctx context.Context) error {
+	// A checkpoint is atomic: its customer records count only once the
+	// offsets record that ends it is there. A crash in the middle of one
+	// leaves a tail without it, which is dropped (its events are replayed).
+	var pending []*kgo.Record
+	err := t.readPartition(ctx, t.p.cfg.Topics.Changelog, func(r *kgo.Record) error {
+		if string(r.Key) != offsetsKey {
+			pending = append(pending, r)
+			return nil
+		}
+		for _, c := range append(pending, r) {
+			if err := t.apply(c); err != nil {
+				return err
+			}
+		}
+		pending = pending[:0]
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		t.p.log.Warn("dropped an incomplete checkpoint from the changelog (a crash while writing it); its events are replayed",
+			"partition", t.partition, "records", len(pending))
+	}
+	for _, sec := range t.proc.Sections() {
+		sec.State.ClearDirty()
+	}
+	var tally []byte
+	err = t.readPartition(ctx, t.p.cfg.Topics.Learning, func(r *kgo.Record) error {
+		if string(r.Key) == learnKey {
+			tally = r.Value
+		}
+		return nil
+	})
+	if err == nil && tally != nil {
+		err = t.proc.RestoreTally(tally)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot restore what adaptive models learned from partition %d: %w", t.partition, err)
+	}
+	return nil
+}
+
+// readPartition calls fn for every data record of the task's partition of
+// topic, from the start to the end as of now (the last stable offset in
+// exactly_once mode, where only committed records count).
+func (t *task) readPartition(ctx context.Context, topic string, fn func(*kgo.Record) error) error {
 	p := t.p
-	topic := p.cfg.Topics.Changelog
 	adm := kadm.NewClient(p.cl)
 	list := adm.ListEndOffsets
 	readOpts := []kgo.Opt{}
 	if p.eos() {
-		// Only committed state counts: read up to the last stable offset,
-		// keeping control records so that the reader reaches it even when
-		// the partition ends with transaction markers.
+		// Keep control records so that the reader reaches the last stable
+		// offset even when the partition ends with transaction markers.
 		list = adm.ListCommittedOffsets
 		readOpts = append(readOpts, kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	}
 	ends, err := list(ctx, topic)
 	if err != nil {
-		return fmt.Errorf("cannot list the changelog's end offsets: %w", err)
+		return fmt.Errorf("cannot list the end offsets of %s: %w", topic, err)
 	}
 	end, ok := ends.Lookup(topic, t.partition)
 	switch {
 	case !ok:
-		return fmt.Errorf("changelog %s has no partition %d: it needs the inputs' partition count", topic, t.partition)
+		return fmt.Errorf("topic %s has no partition %d: it needs the inputs' partition count", topic, t.partition)
 	case end.Err != nil:
-		return fmt.Errorf("cannot list the end offset of changelog %s partition %d: %w", topic, t.partition, end.Err)
+		return fmt.Errorf("cannot list the end offset of %s partition %d: %w", topic, t.partition, end.Err)
 	}
 	if end.Offset == 0 {
 		return nil
@@ -155,10 +201,6 @@ func (t *task) restore(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
-	// A checkpoint is atomic: its customer records count only once the
-	// offsets record that ends it is there. A crash in the middle of one
-	// leaves a tail without it, which is dropped (its events are replayed).
-	var pending []*kgo.Record
 	for next := int64(0); next < end.Offset; {
 		fs := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
@@ -167,31 +209,17 @@ func (t *task) restore(ctx context.Context) error {
 		var ferr error
 		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
 		if ferr != nil {
-			return fmt.Errorf("cannot read the changelog: %w", ferr)
+			return fmt.Errorf("cannot read %s: %w", topic, ferr)
 		}
 		for _, r := range fs.Records() {
 			next = r.Offset + 1
 			if r.Attrs.IsControl() || next > end.Offset {
 				continue
 			}
-			if string(r.Key) != offsetsKey {
-				pending = append(pending, r)
-				continue
+			if err := fn(r); err != nil {
+				return err
 			}
-			for _, c := range append(pending, r) {
-				if err := t.apply(c); err != nil {
-					return err
-				}
-			}
-			pending = pending[:0]
 		}
-	}
-	if len(pending) > 0 {
-		t.p.log.Warn("dropped an incomplete checkpoint from the changelog (a crash while writing it); its events are replayed",
-			"partition", t.partition, "records", len(pending))
-	}
-	for _, sec := range t.proc.Sections() {
-		sec.State.ClearDirty()
 	}
 	return nil
 }
@@ -247,11 +275,16 @@ func (t *task) checkpoint(ctx context.Context) error {
 	if len(t.ckpt) == 0 && !t.advanced {
 		return nil
 	}
+	customers := len(t.ckpt)
+	if tally, changed := t.proc.AppendTally(nil); changed {
+		t.ckpt = append(t.ckpt, &kgo.Record{Topic: t.p.cfg.Topics.Learning, Partition: t.partition,
+			Key: []byte(learnKey), Value: tally})
+	}
 	t.ckpt = append(t.ckpt, offsetsRecord(t.p.cfg.Topics.Changelog, t.partition, t.next, t.wm.MaxEventTime()))
 	if err := t.p.cl.ProduceSync(ctx, t.ckpt...).FirstErr(); err != nil {
 		return fmt.Errorf("cannot checkpoint partition %d to %s: %w", t.partition, t.p.cfg.Topics.Changelog, err)
 	}
-	t.p.m.checkpointed.Add(uint64(len(t.ckpt) - 1))
+	t.p.m.checkpointed.Add(uint64(customers))
 	for _, sec := range t.proc.Sections() {
 		sec.State.ClearDirty()
 	}
@@ -313,8 +346,9 @@ func WriteState(ctx context.Context, cl *kgo.Client, topic string, partition int
 	return nil
 }
 
-// ensureChangelog creates the changelog topic, compacted and with the input
-// topics' partition count, or checks that the existing one has that count.
+// ensureChangelog creates the changelog and learning topics, compacted and
+// with the input topics' partition count, or checks that the existing ones
+// have that count.
 // (It asks about the changelog only after trying to create it: kadm answers
 // from the client's metadata cache, which would keep an early "unknown
 // topic" for seconds.)
@@ -335,14 +369,24 @@ func (p *Pipeline) ensureChangelog(ctx context.Context) error {
 		return fmt.Errorf("none of the input topics %v exists; create them (keyed by customer_id, same partition count)", p.cfg.Topics.Inputs)
 	}
 	p.partitions.Store(int32(parts))
-	topic := p.cfg.Topics.Changelog
+	for _, topic := range []string{p.cfg.Topics.Changelog, p.cfg.Topics.Learning} {
+		if err := ensureCompacted(ctx, adm, topic, parts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureCompacted creates a compacted topic with parts partitions, or
+// checks that the existing one has that many.
+func ensureCompacted(ctx context.Context, adm *kadm.Client, topic string, parts int) error {
 	compact := "compact"
 	resp, err := adm.CreateTopic(ctx, int32(parts), -1, map[string]*string{"cleanup.policy": &compact}, topic)
 	if err == nil {
 		err = resp.Err
 	}
 	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-		return fmt.Errorf("cannot create the changelog topic %s: %w", topic, err)
+		return fmt.Errorf("cannot create the compacted topic %s: %w", topic, err)
 	}
 	// Tasks restore as soon as they are assigned: wait until the topic's
 	// partitions show in metadata, and check their count.
@@ -350,12 +394,12 @@ func (p *Pipeline) ensureChangelog(ctx context.Context) error {
 		d, err := adm.ListTopics(ctx, topic)
 		if n := len(d[topic].Partitions); err == nil && d[topic].Err == nil && n > 0 {
 			if n != parts {
-				return fmt.Errorf("changelog %s has %d partitions but the inputs have %d; it must match them", topic, n, parts)
+				return fmt.Errorf("topic %s has %d partitions but the inputs have %d; it must match them", topic, n, parts)
 			}
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("changelog topic %s does not appear in the brokers' metadata", topic)
+			return fmt.Errorf("topic %s does not appear in the brokers' metadata", topic)
 		}
 	}
 }

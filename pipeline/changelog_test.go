@@ -3,13 +3,13 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"github.com/meridian/meridian/operators"
 	"math"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/meridian/meridian/internal/broker"
+	"github.com/meridian/meridian/operators"
 )
 
 // TestRestoreDropsIncompleteCheckpoint writes one complete checkpoint and
@@ -18,7 +18,7 @@ import (
 func TestRestoreDropsIncompleteCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	p := offlinePipeline(t)
-	b, err := broker.Start(ctx, broker.Config{Topics: []string{p.cfg.Topics.Changelog}, Partitions: 1})
+	b, err := broker.Start(ctx, broker.Config{Topics: []string{p.cfg.Topics.Changelog, p.cfg.Topics.Learning}, Partitions: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

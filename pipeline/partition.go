@@ -1,6 +1,10 @@
 package pipeline
 
-import "github.com/twmb/franz-go/pkg/kgo"
+import (
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
 
 // PartitionOf is the partition Kafka's default partitioner (murmur2, as in
 // the Java client and franz-go) gives key among n partitions. Ownership of a
@@ -42,12 +46,13 @@ func murmur2(data []byte) uint32 {
 	return h
 }
 
-// partitioner sends changelog records to the partition the task set (a
-// task's state lives in the changelog partition with its number) and every
-// other record by its key, as Kafka's default partitioner does.
-func partitioner(changelog string) kgo.Partitioner {
+// partitioner sends records of the manual topics (changelog, learning) to
+// the partition the task set (a task's state lives in the partition with
+// its number) and every other record by its key, as Kafka's default
+// partitioner does.
+func partitioner(manual ...string) kgo.Partitioner {
 	return kgo.BasicConsistentPartitioner(func(topic string) func(r *kgo.Record, n int) int {
-		if topic == changelog {
+		if slices.Contains(manual, topic) {
 			return func(r *kgo.Record, _ int) int { return int(r.Partition) }
 		}
 		return func(r *kgo.Record, n int) int { return int(PartitionOf(r.Key, n)) }

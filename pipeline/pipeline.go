@@ -33,6 +33,9 @@ type Options struct {
 	// Advertise is the HTTP address other instances forward requests for
 	// this instance's customers to; default: http.advertise or http.addr.
 	Advertise string
+	// Learning receives every partition's latest tally of what the
+	// adaptive models learned, as tasks publish them; nil ignores them.
+	Learning func(partition int32, tally []byte) error
 }
 
 // Pipeline consumes the input topics and runs one task per partition number.
@@ -63,6 +66,7 @@ type Pipeline struct {
 	owners     owners
 	advertise  string
 	m          pipelineMetrics
+	learn      func(partition int32, tally []byte) error
 
 	mu    sync.Mutex
 	tasks map[int32]*task
@@ -84,7 +88,7 @@ type Pipeline struct {
 type pipelineMetrics struct {
 	events, actions, deadLetters, batches, produceErrors *metrics.Counter
 	late, evicted, checkpointed, aborted                 *metrics.Counter
-	ignoredState                                         *metrics.Counter
+	ignoredState, badTallies                             *metrics.Counter
 }
 
 func newPipelineMetrics(reg *metrics.Registry) pipelineMetrics {
@@ -98,6 +102,7 @@ func newPipelineMetrics(reg *metrics.Registry) pipelineMetrics {
 		evicted:       reg.Counter("meridian_evicted_customers_total", "Customers dropped after being idle longer than the longest window plus the allowed lateness."),
 		aborted:       reg.Counter("meridian_transactions_aborted_total", "Transactions aborted (exactly_once), after which tasks restored from the changelog."),
 		checkpointed:  reg.Counter("meridian_checkpointed_customers_total", "Customer states (and tombstones) written to the changelog."),
+		badTallies:    reg.Counter("meridian_learning_records_ignored_total", "Records of the learning topic that could not be decoded (written by an incompatible version)."),
 		ignoredState:  reg.Counter("meridian_ignored_state_records_total", "Changelog records of a state section this configuration does not keep (e.g. journeys removed), skipped at restore."),
 	}
 }
@@ -137,6 +142,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	p.produceCtx, p.produceCancel = context.WithCancel(context.Background())
 	p.runCtx, p.runCancel = context.WithCancel(context.Background())
 	p.m = newPipelineMetrics(p.reg)
+	p.learn = o.Learning
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
 		return float64(p.customers())
 	})
@@ -167,7 +173,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 		// Offsets are committed only after a checkpoint made the state that
 		// includes them durable.
 		kgo.DisableAutoCommit(),
-		kgo.RecordPartitioner(partitioner(cfg.Topics.Changelog)),
+		kgo.RecordPartitioner(partitioner(cfg.Topics.Changelog, cfg.Topics.Learning)),
 		kgo.FetchMaxWait(100*time.Millisecond),
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsAssigned(p.assigned),
@@ -279,6 +285,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return err
 	}
 	close(p.changelogReady)
+	go p.followLearning(p.runCtx)
 	if p.eos() {
 		if err := p.sess.Begin(); err != nil {
 			p.cl.Close()
