@@ -3,6 +3,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,7 +25,11 @@ type Config struct {
 	Ready func() bool
 	// Customers serves GET /v1/customers/{id}; nil leaves it out.
 	Customers Customers
-	Logger    *slog.Logger
+	// Decisions serves POST /v1/decide; nil leaves it out.
+	Decisions Decisions
+	// Reload serves POST /v1/admin/reload; nil leaves it out.
+	Reload Reloader
+	Logger *slog.Logger
 }
 
 // Server serves the operations endpoints.
@@ -55,9 +60,10 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Attach connects the server to what it serves, once created: the server
-// binds first so that its address can be advertised.
-func (s *Server) Attach(ready func() bool, customers Customers) {
-	s.cfg.Ready, s.cfg.Customers = ready, customers
+// binds first so that its address can be advertised. decisions and reload
+// may be nil.
+func (s *Server) Attach(ready func() bool, customers Customers, decisions Decisions, reload Reloader) {
+	s.cfg.Ready, s.cfg.Customers, s.cfg.Decisions, s.cfg.Reload = ready, customers, decisions, reload
 	s.srv.Handler = s.routes()
 }
 
@@ -98,6 +104,12 @@ func (s *Server) routes() http.Handler {
 	})
 	if s.cfg.Customers != nil {
 		mux.HandleFunc("GET /v1/customers/{id}", s.customer)
+	}
+	if s.cfg.Decisions != nil {
+		mux.HandleFunc("POST /v1/decide", s.decide)
+	}
+	if s.cfg.Reload != nil {
+		mux.HandleFunc("POST /v1/admin/reload", s.reload)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
@@ -171,7 +183,7 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusServiceUnavailable, "not_owner", "this instance does not own the customer (the group is rebalancing); retry")
 			return
 		case !local:
-			s.forward(ctx, w, addr, r.URL.Path)
+			s.forwardRequest(ctx, w, http.MethodGet, addr, r.URL.Path, nil)
 			return
 		}
 	}
@@ -187,15 +199,18 @@ func (s *Server) customer(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// forward relays a request for a customer another instance owns and copies
-// its answer.
-func (s *Server) forward(ctx context.Context, w http.ResponseWriter, addr, path string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+// forwardRequest relays a request for a customer another instance owns
+// and copies its answer.
+func (s *Server) forwardRequest(ctx context.Context, w http.ResponseWriter, method, addr, path string, body []byte) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, bytes.NewReader(body))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "internal", "cannot forward: "+err.Error())
 		return
 	}
 	req.Header.Set(forwardedHeader, "1")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "owner_unreachable", "the instance owning this customer ("+addr+") did not answer: "+err.Error())

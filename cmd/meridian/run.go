@@ -97,7 +97,7 @@ func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.
 		srv.Close()
 		return usageError{err}
 	}
-	srv.Attach(p.Ready, p)
+	srv.Attach(p.Ready, p, nil, nil)
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve() }()
 	log.Info("meridian started", "http", srv.Addr(), "inputs", cfg.Topics.Inputs, "group", cfg.Group)
