@@ -20,10 +20,16 @@ type Action struct {
 	Propensity float64
 	Value      float64
 	Weight     float64
-	// Model is empty for the rule step; it is encoded as null.
-	Model   string
+	// Model is "id@version", or empty (encoded as null) when no model
+	// scored the action.
+	Model string
+	// Journey and JourneyStep name the journey step that decided, and
+	// Experiment and Arm the experiment arm; empty ones are encoded as null.
+	Journey, JourneyStep string
+	Experiment, Arm      string
 	Reasons []string
-	// Trigger is the event that caused the decision.
+	// Trigger is the event that caused the decision; an empty TriggerType
+	// (a request through the API) is encoded as null.
 	TriggerEventID []byte
 	TriggerType    []byte
 	TriggerTS      int64
@@ -82,8 +88,7 @@ func fnvString(h uint64, s string) uint64 {
 	return h
 }
 
-// AppendAction appends the contract JSON of a to dst. Journey and
-// experiment are null until those features land.
+// AppendAction appends the contract JSON of a to dst.
 func AppendAction(dst []byte, a *Action) []byte {
 	dst = append(dst, `{"decision_id":"`...)
 	dst = append(dst, a.DecisionID[:]...)
@@ -101,12 +106,12 @@ func AppendAction(dst []byte, a *Action) []byte {
 	dst = AppendJSONFloat(dst, a.Value)
 	dst = append(dst, `,"weight":`...)
 	dst = AppendJSONFloat(dst, a.Weight)
-	dst = append(dst, `,"journey":null,"experiment":null,"model":`...)
-	if a.Model == "" {
-		dst = append(dst, "null"...)
-	} else {
-		dst = appendJSONStr(dst, a.Model)
-	}
+	dst = append(dst, `,"journey":`...)
+	dst = appendPair(dst, "id", a.Journey, "step", a.JourneyStep)
+	dst = append(dst, `,"experiment":`...)
+	dst = appendPair(dst, "id", a.Experiment, "arm", a.Arm)
+	dst = append(dst, `,"model":`...)
+	dst = appendJSONStrOrNull(dst, a.Model)
 	dst = append(dst, `,"reasons":[`...)
 	for i, r := range a.Reasons {
 		if i > 0 {
@@ -114,13 +119,19 @@ func AppendAction(dst []byte, a *Action) []byte {
 		}
 		dst = appendJSONStr(dst, r)
 	}
-	dst = append(dst, `],"trigger":{"event_id":`...)
-	dst = AppendJSONString(dst, a.TriggerEventID)
-	dst = append(dst, `,"type":`...)
-	dst = AppendJSONString(dst, a.TriggerType)
-	dst = append(dst, `,"ts":`...)
-	dst = AppendTimestamp(dst, a.TriggerTS)
-	dst = append(dst, `},"decided_at":`...)
+	dst = append(dst, `],"trigger":`...)
+	if len(a.TriggerType) == 0 {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, `{"event_id":`...)
+		dst = AppendJSONString(dst, a.TriggerEventID)
+		dst = append(dst, `,"type":`...)
+		dst = AppendJSONString(dst, a.TriggerType)
+		dst = append(dst, `,"ts":`...)
+		dst = AppendTimestamp(dst, a.TriggerTS)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `,"decided_at":`...)
 	dst = AppendTimestamp(dst, a.DecidedAt)
 	dst = append(dst, `,"expires_at":`...)
 	dst = AppendTimestamp(dst, a.ExpiresAt)
@@ -134,6 +145,39 @@ func AppendAction(dst []byte, a *Action) []byte {
 		dst = append(dst, f.Raw...)
 	}
 	return append(dst, "}}"...)
+}
+
+// AppendNoAction appends the answer to a decision request that chose
+// nothing: {"decision_id":...,"action_id":null,"reason":...}.
+func AppendNoAction(dst []byte, id [DecisionIDLen]byte, reason string) []byte {
+	dst = append(dst, `{"decision_id":"`...)
+	dst = append(dst, id[:]...)
+	dst = append(dst, `","action_id":null,"reason":`...)
+	dst = appendJSONStr(dst, reason)
+	return append(dst, '}')
+}
+
+// appendPair appends {"k1":v1,"k2":v2}, or null when v1 is empty.
+func appendPair(dst []byte, k1, v1, k2, v2 string) []byte {
+	if v1 == "" {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '{')
+	dst = appendJSONStr(dst, k1)
+	dst = append(dst, ':')
+	dst = appendJSONStr(dst, v1)
+	dst = append(dst, ',')
+	dst = appendJSONStr(dst, k2)
+	dst = append(dst, ':')
+	dst = appendJSONStrOrNull(dst, v2)
+	return append(dst, '}')
+}
+
+func appendJSONStrOrNull(dst []byte, s string) []byte {
+	if s == "" {
+		return append(dst, "null"...)
+	}
+	return appendJSONStr(dst, s)
 }
 
 // AppendTimestamp appends ns (Unix nanoseconds) as a quoted RFC 3339 UTC
