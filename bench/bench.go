@@ -160,13 +160,15 @@ func RunCore(app *config.Config, n int) (eventsPerSec, allocsPerEvent float64, e
 	recs := generate(app, 2*n)
 	disorder := int64(app.EventTime.AllowedDisorder)
 	maxTS := int64(math.MinInt64)
+	var out operators.Output
 	pass := func(rs []Record) {
 		for i := range rs {
 			wm := maxTS - disorder
 			if maxTS == math.MinInt64 {
 				wm = math.MinInt64
 			}
-			if _, err := proc.Process(rs[i].Key, rs[i].Value, wm); err == nil {
+			out.Reset()
+			if err := proc.Process(rs[i].Key, rs[i].Value, wm, &out); err == nil {
 				maxTS = max(maxTS, proc.Event().TS)
 			}
 		}

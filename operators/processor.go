@@ -15,7 +15,6 @@ type Processor struct {
 	store   *features.Store
 	decider *Decider
 	act     Action
-	out     []byte
 	// sections are the durable states, features first.
 	sections []Section
 }
@@ -30,26 +29,48 @@ func NewProcessor(rules *Rules, store *features.Store) *Processor {
 	return p
 }
 
-// Process decodes one record, updates the customer's features and decides
-// on it. watermark is the partition's event-time watermark before this
-// record (Unix ns): an event further behind it than the allowed lateness
-// leaves features unchanged (the store counts it). It returns the encoded
-// action, or nil when the event chose none; the bytes are valid until the
-// next call. A record that breaks the events contract returns a
+// Process decodes one record, updates the customer's state and decides on
+// it, adding the actions it chose to out. watermark is the partition's
+// event-time watermark before this record (Unix ns): an event further
+// behind it than the allowed lateness leaves features unchanged (the store
+// counts it). A record that breaks the events contract returns a
 // *DecodeError, which belongs in the dead-letter topic.
-func (p *Processor) Process(key, value []byte, watermark int64) (action []byte, err error) {
+func (p *Processor) Process(key, value []byte, watermark int64, out *Output) error {
 	if err := p.dec.Decode(key, value, &p.ev); err != nil {
-		return nil, err
+		return err
 	}
 	if p.store != nil {
 		p.store.Update(&p.ev, watermark)
 	}
-	if !p.decider.Decide(&p.ev, &p.act) {
-		return nil, nil
+	if p.decider.Decide(&p.ev, &p.act) {
+		out.AddAction(&p.act)
 	}
-	p.out = AppendAction(p.out[:0], &p.act)
-	return p.out, nil
+	return nil
 }
+
+// Advance fires what the watermark passing makes due (journey timers),
+// adding the actions they chose to out.
+func (p *Processor) Advance(watermark int64, out *Output) {}
+
+// DeadLetter records, for analytics, a record that went to the dead-letter
+// topic.
+func (p *Processor) DeadLetter(topic string, partition int32, offset int64, key, value []byte, reason string) {
+}
+
+// Evict drops the customers idle beyond the features' horizon from every
+// state section and returns how many.
+func (p *Processor) Evict(now int64) int {
+	if p.store == nil {
+		return 0
+	}
+	return p.store.Evict(now)
+}
+
+// Event is the event decoded by the last successful Process call.
+func (p *Processor) Event() *event.Event { return &p.ev }
+
+// Store is the Processor's feature store (nil when it keeps none).
+func (p *Processor) Store() *features.Store { return p.store }
 
 // State is one part of a customer's durable state, kept by one task and
 // written to the changelog at checkpoints. features.Store is one.
@@ -84,9 +105,3 @@ func (p *Processor) AppendTally(dst []byte) ([]byte, bool) { return dst, false }
 // RestoreTally restores the tally a previous owner of the task's partition
 // published.
 func (p *Processor) RestoreTally(data []byte) error { return nil }
-
-// Event is the event decoded by the last successful Process call.
-func (p *Processor) Event() *event.Event { return &p.ev }
-
-// Store is the Processor's feature store (nil when it keeps none).
-func (p *Processor) Store() *features.Store { return p.store }

@@ -128,10 +128,11 @@ func TestProcessAllocatesNothing(t *testing.T) {
 	key := []byte("c-1042")
 	rec := []byte(`{"event_id":"8f1c2a","type":"payment_failed","customer_id":"c-1042","ts":"2026-12-04T19:14:15.123Z",` +
 		`"source":"bss","attrs":{"invoice_id":"inv-7","amount":42.5,"reason":"card_declined"}}`)
-	if act, err := p.Process(key, rec, 0); err != nil || act == nil {
-		t.Fatalf("warm-up: %v %s", err, act)
+	var out Output
+	if err := p.Process(key, rec, 0, &out); err != nil || out.Len() != 1 {
+		t.Fatalf("warm-up: %v %d actions", err, out.Len())
 	}
-	if n := testing.AllocsPerRun(200, func() { _, _ = p.Process(key, rec, 0) }); n != 0 {
+	if n := testing.AllocsPerRun(200, func() { out.Reset(); _ = p.Process(key, rec, 0, &out) }); n != 0 {
 		t.Errorf("Process allocates %.1f times per event", n)
 	}
 }
@@ -148,8 +149,10 @@ func BenchmarkProcess(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(rec)))
+			var out Output
 			for b.Loop() {
-				_, _ = p.Process(key, rec, 0)
+				out.Reset()
+				_ = p.Process(key, rec, 0, &out)
 			}
 		})
 	}

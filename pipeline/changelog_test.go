@@ -36,7 +36,7 @@ func TestRestoreDropsIncompleteCheckpoint(t *testing.T) {
 	writer := newTask(p, 0)
 	feed := func(i int, typ string) {
 		ev := fmt.Sprintf(`{"event_id":"e-%d","type":%q,"customer_id":"c-1","ts":%d}`, i, typ, 1_700_000_000_000+i)
-		if _, err := writer.proc.Process([]byte("c-1"), []byte(ev), math.MinInt64); err != nil {
+		if err := writer.proc.Process([]byte("c-1"), []byte(ev), math.MinInt64, &writer.outp); err != nil {
 			t.Fatal(err)
 		}
 		writer.next["clickstream"] = int64(i + 1)

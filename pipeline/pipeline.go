@@ -309,9 +309,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 func (p *Pipeline) poll(ctx context.Context) {
 	nextCheckpoint := p.now().Add(p.cfg.State.CheckpointInterval)
+	every := tickEvery(p.cfg.EventTime.IdleAfter)
+	nextTick := p.now().Add(every)
 	for {
-		// Poll until records arrive or the next checkpoint is due.
-		pctx, cancel := context.WithDeadline(ctx, nextCheckpoint)
+		// Poll until records arrive, the next tick or the next checkpoint.
+		pctx, cancel := context.WithDeadline(ctx, minTime(nextCheckpoint, nextTick))
 		fetches := p.cl.PollRecords(pctx, p.cfg.Pipeline.MaxBatch)
 		cancel()
 		if fetches.IsClientClosed() || ctx.Err() != nil {
@@ -324,6 +326,10 @@ func (p *Pipeline) poll(ctx context.Context) {
 			}
 		})
 		p.dispatch(fetches)
+		if now := p.now(); !now.Before(nextTick) {
+			p.tick()
+			nextTick = now.Add(every)
+		}
 		if !p.now().Before(nextCheckpoint) {
 			if err := p.checkpointAndCommit(ctx); err != nil {
 				p.fail(err)
@@ -348,6 +354,27 @@ func (p *Pipeline) dispatch(fetches kgo.Fetches) {
 		}
 		t.in <- fetched{records: ft.Records, topic: ft.Topic, highWatermark: ft.HighWatermark}
 	})
+}
+
+// tick asks every task to advance an idle partition's watermark and fire
+// the timers due. Ticks go through the tasks' queues, like batches and
+// checkpoint barriers, so what a timer produces is ordered with them (and,
+// under exactly_once, inside the transaction its state is checkpointed
+// in). A task whose queue is full is busy with batches and skips the tick.
+func (p *Pipeline) tick() {
+	for _, t := range p.taskList() {
+		select {
+		case t.in <- fetched{tick: true}:
+		default:
+		}
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // checkpointAndCommit has every task write its changed state and offsets

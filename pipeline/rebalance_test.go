@@ -173,12 +173,15 @@ func expectedActions(t *testing.T, recs []bench.Record) map[string][]byte {
 	}
 	proc := operators.NewProcessor(rules, nil)
 	want := map[string][]byte{}
+	var out operators.Output
 	for _, r := range recs {
-		act, err := proc.Process(r.Key, r.Value, math.MinInt64)
+		out.Reset()
+		err := proc.Process(r.Key, r.Value, math.MinInt64, &out)
 		if err != nil {
 			t.Fatalf("generated record is a dead letter: %v", err)
 		}
-		if act != nil {
+		for i := range out.Len() {
+			_, act := out.Record(i)
 			want[string(act[len(`{"decision_id":"`):][:operators.DecisionIDLen])] = bytes.Clone(act)
 		}
 	}

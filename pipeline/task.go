@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -54,11 +55,10 @@ type task struct {
 	ready atomic.Bool
 	lag   atomic.Int64
 
-	// reused per batch: output records, their pointers, action bytes.
-	recs  []kgo.Record
-	out   []*kgo.Record
-	arena []byte
-	ends  []int
+	// reused per batch: output records, their pointers, the actions.
+	recs []kgo.Record
+	out  []*kgo.Record
+	outp operators.Output
 }
 
 func newTask(p *Pipeline, partition int32) *task {
@@ -103,9 +103,8 @@ func (t *task) run() {
 	}
 	t.publishStoreStats()
 	t.ready.Store(true)
-	tick := time.NewTicker(t.tickEvery())
-	defer tick.Stop()
-	nextEvict := t.p.now().Add(evictEvery)
+	evict := time.NewTicker(evictEvery)
+	defer evict.Stop()
 	for {
 		select {
 		case f, ok := <-t.in:
@@ -115,15 +114,28 @@ func (t *task) run() {
 			t.handle(f)
 		case fn := <-t.mailbox:
 			fn()
-		case now := <-tick.C:
-			if t.caughtUp(now) && t.wm.Tick(now) {
-				t.wmNanos.Store(t.wm.Current())
-			}
-			if now.After(nextEvict) {
-				t.p.m.evicted.Add(uint64(t.proc.Store().Evict(t.clock())))
-				nextEvict = now.Add(evictEvery)
-			}
+		case <-evict.C:
+			t.p.m.evicted.Add(uint64(t.proc.Evict(t.clock())))
 		}
+	}
+}
+
+// onTick advances the watermark of an idle partition with the wall clock
+// and fires the timers that passes, producing what they decide.
+func (t *task) onTick() {
+	now := t.p.now()
+	if t.caughtUp(now) && t.wm.Tick(now) {
+		t.wmNanos.Store(t.wm.Current())
+	}
+	t.outp.Reset()
+	t.proc.Advance(t.wm.Current(), &t.outp)
+	if t.outp.Len() == 0 {
+		return
+	}
+	t.out = t.out[:0]
+	t.appendActions(0)
+	if t.produce(0) {
+		t.p.m.actions.Add(uint64(t.outp.Len()))
 	}
 }
 
@@ -132,6 +144,10 @@ func (t *task) run() {
 func (t *task) handle(f fetched) {
 	if f.checkpoint != nil {
 		f.checkpoint <- t.checkpoint(t.p.produceCtx)
+		return
+	}
+	if f.tick {
+		t.onTick()
 		return
 	}
 	t.process(f.records)
@@ -158,6 +174,8 @@ type fetched struct {
 	// checkpoint, when set, asks for a checkpoint instead; the result is
 	// sent on it.
 	checkpoint chan error
+	// tick asks the task to advance an idle watermark and fire due timers.
+	tick bool
 }
 
 // startupGrace is, in units of idle_after, how long a task that has
@@ -203,86 +221,102 @@ func (t *task) ask(ctx context.Context, fn func()) bool {
 	return false
 }
 
-func (t *task) tickEvery() time.Duration {
-	d := t.p.cfg.EventTime.IdleAfter / 2
-	if d < 10*time.Millisecond {
-		d = 10 * time.Millisecond
-	}
-	return d
+// tickEvery is how often tasks are ticked: often enough that an idle
+// partition's watermark, and its timers, follow the wall clock closely.
+func tickEvery(idleAfter time.Duration) time.Duration {
+	return max(idleAfter/2, 10*time.Millisecond)
 }
 
 // process runs one batch end to end. Offsets are marked for commit only
 // after every action and dead letter of the batch is acknowledged, so a
 // failure before that replays the batch (at-least-once).
 func (t *task) process(batch []*kgo.Record) {
-	actions, dead := t.decideBatch(batch)
-	if len(t.out) > 0 {
-		ctx, cancel := t.p.produceContext()
-		err := t.p.cl.ProduceSync(ctx, t.out...).FirstErr()
-		cancel()
-		if err != nil {
-			t.p.m.produceErrors.Inc()
-			if !errors.Is(err, context.Canceled) {
-				t.p.log.Error("cannot produce actions; the batch will be replayed after restart",
-					"partition", t.partition, "records", len(batch), "err", err)
-			}
-			t.p.fail(err)
-			return
-		}
+	dead := t.decideBatch(batch)
+	if !t.produce(len(batch)) {
+		return
 	}
 	t.publishStoreStats()
 	t.p.m.events.Add(uint64(len(batch)))
-	t.p.m.actions.Add(actions)
+	t.p.m.actions.Add(uint64(t.outp.Len()))
 	t.p.m.deadLetters.Add(dead)
 	t.p.m.batches.Inc()
 }
 
-// decideBatch fills t.out with the batch's actions and dead letters and
-// returns how many of each.
-func (t *task) decideBatch(batch []*kgo.Record) (actions, dead uint64) {
+// produce writes t.out and waits for the acknowledgement; false means it
+// failed and the pipeline is stopping (the input is replayed after a
+// restart). inputs is how many input records it covers, for the log.
+func (t *task) produce(inputs int) bool {
+	if len(t.out) == 0 {
+		return true
+	}
+	ctx, cancel := t.p.produceContext()
+	err := t.p.cl.ProduceSync(ctx, t.out...).FirstErr()
+	cancel()
+	if err == nil {
+		return true
+	}
+	t.p.m.produceErrors.Inc()
+	if !errors.Is(err, context.Canceled) {
+		t.p.log.Error("cannot produce actions; the input will be replayed after restart",
+			"partition", t.partition, "records", inputs, "err", err)
+	}
+	t.p.fail(err)
+	return false
+}
+
+// decideBatch fills t.out with the batch's dead letters and the actions
+// its events and the timers it made due decided, and returns how many
+// dead letters.
+func (t *task) decideBatch(batch []*kgo.Record) (dead uint64) {
 	if cap(t.recs) < len(batch) {
 		t.recs = make([]kgo.Record, len(batch))
 	}
 	t.recs = t.recs[:len(batch)]
-	t.out, t.arena, t.ends = t.out[:0], t.arena[:0], t.ends[:0]
+	t.out = t.out[:0]
+	t.outp.Reset()
 	now := t.p.now()
-	n := 0
 	for _, r := range batch {
 		t.next[r.Topic] = r.Offset + 1
 		t.advanced = true
 		if t.restored != nil && r.Offset < t.restored[r.Topic] {
 			continue // already in the restored state: replayed after a crash
 		}
-		act, err := t.proc.Process(r.Key, r.Value, t.wm.Current())
+		err := t.proc.Process(r.Key, r.Value, t.wm.Current(), &t.outp)
 		if err != nil {
-			sinks.DeadLetter(&t.recs[n], t.p.cfg.Topics.DeadLetter, r, err.Error())
-			t.ends = append(t.ends, -1)
-			n++
+			rec := &t.recs[dead]
+			sinks.DeadLetter(rec, t.p.cfg.Topics.DeadLetter, r, err.Error())
+			t.out = append(t.out, rec)
+			t.proc.DeadLetter(r.Topic, r.Partition, r.Offset, r.Key, r.Value, err.Error())
 			dead++
 			continue
 		}
 		t.wm.Observe(t.proc.Event().TS, now)
-		if act == nil {
-			continue
-		}
-		t.arena = append(t.arena, act...)
-		t.ends = append(t.ends, len(t.arena))
-		// The key is the input record's, which is the customer id: decode checked it.
-		sinks.Action(&t.recs[n], t.p.cfg.Topics.Actions, r.Key, nil)
-		n++
-		actions++
 	}
-	// Values are sliced from the arena only now, since appends may move it.
-	start := 0
-	for i := 0; i < n; i++ {
-		if end := t.ends[i]; end >= 0 {
-			t.recs[i].Value = t.arena[start:end:end]
-			start = end
-		}
-		t.out = append(t.out, &t.recs[i])
-	}
+	t.proc.Advance(t.wm.Current(), &t.outp)
+	t.appendActions(int(dead))
 	t.wmNanos.Store(t.wm.Current())
-	return actions, dead
+	return dead
+}
+
+// appendActions appends a record to t.out for every action in t.outp,
+// using t.recs from index from on.
+func (t *task) appendActions(from int) {
+	n := t.outp.Len()
+	if cap(t.recs) < from+n {
+		t.recs = slices.Grow(t.recs[:from], n)
+		// t.out points into the old slice: re-point it.
+		for i := range from {
+			t.out[i] = &t.recs[i]
+		}
+	}
+	t.recs = t.recs[:from+n]
+	for i := range n {
+		key, value := t.outp.Record(i)
+		rec := &t.recs[from+i]
+		sinks.Action(rec, t.p.cfg.Topics.Actions, key, nil)
+		rec.Value = value
+		t.out = append(t.out, rec)
+	}
 }
 
 // publishStoreStats moves the store's running totals to the pipeline's

@@ -63,19 +63,22 @@ func TestDecideBatchMixesActionsAndDeadLetters(t *testing.T) {
 			batch = append(batch, record("clickstream", int64(i), fmt.Sprintf("c-%d", i), event(i, "page_view")))
 		}
 	}
-	actions, dead := tk.decideBatch(batch)
-	if actions != 100 || dead != 100 || len(tk.out) != 200 {
+	dead := tk.decideBatch(batch)
+	if actions := tk.outp.Len(); actions != 100 || dead != 100 || len(tk.out) != 200 {
 		t.Fatalf("actions %d dead %d out %d, want 100, 100, 200", actions, dead, len(tk.out))
 	}
+	// Dead letters come first, in input order, then the actions.
 	for j, r := range tk.out {
-		i := (j / 2) * 3
-		if j%2 == 0 {
-			want := fmt.Sprintf(`"trigger":{"event_id":"e-%d"`, i)
-			if r.Topic != p.cfg.Topics.Actions || string(r.Key) != fmt.Sprintf("c-%d", i) || !strings.Contains(string(r.Value), want) {
-				t.Fatalf("output %d: topic %s key %s value %s", j, r.Topic, r.Key, r.Value)
+		if j < 100 {
+			if r.Topic != p.cfg.Topics.DeadLetter || string(r.Value) != "{not json" {
+				t.Fatalf("output %d: topic %s value %s", j, r.Topic, r.Value)
 			}
-		} else if r.Topic != p.cfg.Topics.DeadLetter || string(r.Value) != "{not json" {
-			t.Fatalf("output %d: topic %s value %s", j, r.Topic, r.Value)
+			continue
+		}
+		i := (j - 100) * 3
+		want := fmt.Sprintf(`"trigger":{"event_id":"e-%d"`, i)
+		if r.Topic != p.cfg.Topics.Actions || string(r.Key) != fmt.Sprintf("c-%d", i) || !strings.Contains(string(r.Value), want) {
+			t.Fatalf("output %d: topic %s key %s value %s", j, r.Topic, r.Key, r.Value)
 		}
 	}
 }

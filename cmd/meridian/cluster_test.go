@@ -301,8 +301,14 @@ func (c *cluster) checkDecisions(log []*kgo.Record, once bool) {
 	}
 	proc := operators.NewProcessor(rules, nil)
 	want := map[string][]byte{}
+	var out operators.Output
 	for _, r := range log {
-		if act, err := proc.Process(r.Key, r.Value, math.MinInt64); err == nil && act != nil {
+		out.Reset()
+		if err := proc.Process(r.Key, r.Value, math.MinInt64, &out); err != nil {
+			continue
+		}
+		for i := range out.Len() {
+			_, act := out.Record(i)
 			want[string(act[len(`{"decision_id":"`):][:operators.DecisionIDLen])] = bytes.Clone(act)
 		}
 	}
