@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -79,16 +80,17 @@ func parseModel(data []byte, path, id, version string) (Additive, error) {
 	ubj := ext == ".ubj" || ext == ".ubjson"
 	if !ubj && looksLikeJSON(data) {
 		var top map[string]json.RawMessage
-		if err := json.Unmarshal(data, &top); err == nil {
-			_, isLinear := top["format"]
-			_, isXGB := top["learner"]
-			switch {
-			case isLinear:
-				return loadLinear(data, id, version, fileID, hash)
-			case !isXGB:
-				return nil, errors.New(`not a model this version reads: a linear model has "format": "` +
-					LinearFormat + `", an XGBoost model (Booster.save_model) has "learner"`)
-			}
+		err := json.Unmarshal(data, &top)
+		_, isLinear := top["format"]
+		_, isXGB := top["learner"]
+		switch {
+		case isLinear || (err != nil && bytes.Contains(data, []byte(`"format"`))):
+			// Invalid JSON that mentions "format" gets the linear
+			// decoder's more helpful errors.
+			return loadLinear(data, id, version, fileID, hash)
+		case err == nil && !isXGB:
+			return nil, errors.New(`not a model this version reads: a linear model has "format": "` +
+				LinearFormat + `", an XGBoost model (Booster.save_model) has "learner"`)
 		}
 	}
 	m, err := parseXGBoost(data, ubj)
