@@ -111,3 +111,25 @@ func TestOpenFromConfig(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// FuzzParseFile: any bytes either fail to parse or give a table whose
+// every indexed key loads without panicking.
+func FuzzParseFile(f *testing.F) {
+	f.Add([]byte(skusCSV), false)
+	f.Add([]byte(`{"id":"a","v":1}`+"\n"+`{"id":2}`), true)
+	f.Fuzz(func(t *testing.T, data []byte, jsonl bool) {
+		format, key := CSV, "sku"
+		if jsonl {
+			format, key = JSONL, "id"
+		}
+		tb, err := ParseFile("fuzz", data, format, key)
+		if err != nil {
+			return
+		}
+		for k := range tb.index {
+			if row, ok, err := tb.Load(k); err == nil && (!ok || row == nil) {
+				t.Fatalf("indexed key %q did not load", k)
+			}
+		}
+	})
+}
