@@ -24,6 +24,10 @@ type Config struct {
 	Features  []Feature `yaml:"features"`
 	Profile   Profile   `yaml:"profile"`
 	Generator Generator `yaml:"generator"`
+	// Reference declares the reference tables decisions look rows up in,
+	// and ReferenceCache bounds the rows kept in memory (config/refdata.go).
+	Reference      []RefTable `yaml:"reference"`
+	ReferenceCache RefCache   `yaml:"reference_cache"`
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
@@ -231,5 +235,7 @@ func Default() Config {
 		State:     State{CheckpointInterval: 5 * time.Second, Delivery: AtLeastOnce, ReadyLag: 10000},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
 		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},
+
+		ReferenceCache: RefCache{MaxCost: defaultRefMaxCost, MaxCostBytes: 64e6},
 	}
 }

@@ -3,12 +3,19 @@
 // any directory.
 package examples
 
-import _ "embed"
+import "embed"
 
 // Config is examples/meridian.yaml.
 //
 //go:embed meridian.yaml
 var Config []byte
+
+// Reference holds the reference tables meridian.yaml declares, at the
+// paths it gives them (reference/skus.csv), for refdata.Open with the
+// embedded config.
+//
+//go:embed reference/*.csv
+var Reference embed.FS
 
 // ConfigName is the name used in messages about the embedded config.
 const ConfigName = "examples/meridian.yaml (embedded)"

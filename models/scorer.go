@@ -1,10 +1,15 @@
 package models
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // Scorer is a loaded, immutable, versioned model, safe for concurrent use
@@ -32,29 +37,94 @@ type Scorer interface {
 	Explain(x []float64, k int, dst []float64) []float64
 }
 
-// Load reads a model file: XGBoost JSON or UBJSON. id names the model;
-// an empty version is taken from the file's content (the first 12 hex
-// digits of its SHA-256), so a changed file is a new version.
+// Additive is a Scorer whose margins are a bias plus its explanation:
+// for every x and output k, Margins(x)[k] = Bias(k) + sum(Explain(x, k)),
+// to float rounding. Every Scorer that Load returns implements it; parity
+// checks and explanations that show the bias use it.
+type Additive interface {
+	Scorer
+	// Margins writes the Outputs margins for x (the log-odds of a
+	// logistic model, XGBoost's output_margin) to dst[:0]. It does not
+	// allocate when dst has room for Outputs values.
+	Margins(x []float64, dst []float64) []float64
+	// Bias is the part of output k's margin credited to no input.
+	Bias(k int) float64
+}
+
+// Load reads a model file, detecting its format from the content:
+// Meridian's linear JSON (a "format" key, see Linear), XGBoost JSON (a
+// "learner" key) or XGBoost UBJSON (binary; a .ubj or .ubjson extension
+// forces it). id names the model; when empty, the linear file's "id" or
+// else the file name up to its first dot is used. The version is the
+// argument, else the linear file's "version", else the first 12 hex digits
+// of the content's SHA-256, so a changed file is a new version. Errors
+// read "cannot load model PATH: reason".
 func Load(path, id, version string) (Scorer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot load model %s: %w", path, err)
 	}
-	if version == "" {
-		sum := sha256.Sum256(data)
-		version = hex.EncodeToString(sum[:6])
+	s, err := parseModel(data, path, id, version)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load model %s: %w", path, err)
 	}
-	m, err := LoadXGBoost(path)
+	return s, nil
+}
+
+// parseModel detects the format of data and decodes it.
+func parseModel(data []byte, path, id, version string) (Additive, error) {
+	fileID, _, _ := strings.Cut(filepath.Base(path), ".")
+	sum := sha256.Sum256(data)
+	hash := hex.EncodeToString(sum[:6])
+	ext := strings.ToLower(filepath.Ext(path))
+	ubj := ext == ".ubj" || ext == ".ubjson"
+	if !ubj && looksLikeJSON(data) {
+		var top map[string]json.RawMessage
+		err := json.Unmarshal(data, &top)
+		_, isLinear := top["format"]
+		_, isXGB := top["learner"]
+		switch {
+		case isLinear || (err != nil && bytes.Contains(data, []byte(`"format"`))):
+			// Invalid JSON that mentions "format" gets the linear
+			// decoder's more helpful errors.
+			return loadLinear(data, id, version, fileID, hash)
+		case err == nil && !isXGB:
+			return nil, errors.New(`not a model this version reads: a linear model has "format": "` +
+				LinearFormat + `", an XGBoost model (Booster.save_model) has "learner"`)
+		}
+	}
+	m, err := parseXGBoost(data, ubj)
 	if err != nil {
 		return nil, err
 	}
-	return &xgbScorer{XGBoost: m, id: id, version: version, margins: nil}, nil
+	return &xgbScorer{XGBoost: m, id: first(id, fileID), version: first(version, hash)}, nil
+}
+
+// loadLinear decodes a linear model. Its id and version are the caller's,
+// else the file's, else the file name's and the content hash.
+func loadLinear(data []byte, id, version, fileID, hash string) (*Linear, error) {
+	m, err := parseLinear(data)
+	if err != nil {
+		return nil, err
+	}
+	m.id = first(id, m.id, fileID)
+	m.version = first(version, m.version, hash)
+	return m, nil
+}
+
+// first returns the first non-empty string.
+func first(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 type xgbScorer struct {
 	*XGBoost
 	id, version string
-	margins     []float64
 }
 
 func (s *xgbScorer) ID() string       { return s.id }
@@ -62,17 +132,10 @@ func (s *xgbScorer) Version() string  { return s.version }
 func (s *xgbScorer) Inputs() []string { return s.featureNames }
 func (s *xgbScorer) Outputs() int     { return s.numClass }
 
+// Score accumulates the margins in out itself and transforms them in
+// place, so it needs no scratch space whatever the number of classes.
 func (s *xgbScorer) Score(x, out []float64) []float64 {
-	var m [16]float64
-	_, out = s.Predict(x, m[:0], out)
+	out = s.Margins(x, out)
+	s.transform(out)
 	return out
-}
-
-// Explain is not yet implemented for trees: it reports no contribution.
-func (s *xgbScorer) Explain(x []float64, k int, dst []float64) []float64 {
-	dst = dst[:0]
-	for range s.featureNames {
-		dst = append(dst, 0)
-	}
-	return dst
 }

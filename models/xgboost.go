@@ -42,6 +42,13 @@ type XGBoost struct {
 	roots        []int32   // root node of each tree
 	groups       []int32   // output class of each tree
 	nodes        []xgbNode
+	// means holds each node's expected value, for Explain: a leaf's value,
+	// or the cover-weighted mean of its children's. Kept apart from nodes
+	// so that Predict's walk touches no more memory than it needs.
+	means []float64
+	// bias is, per class, the base margin plus the root means of the
+	// class's trees: the part of the margin Explain attributes to no input.
+	bias []float64
 }
 
 // LoadXGBoost reads an XGBoost model saved with Booster.save_model, either as
@@ -211,6 +218,13 @@ func modelFromTree(root any) (*XGBoost, error) {
 		}
 		m.groups = append(m.groups, int32(g))
 	}
+	m.bias = make([]float64, m.numClass)
+	for k, b := range m.baseMargin {
+		m.bias[k] = float64(b)
+	}
+	for t, root := range m.roots {
+		m.bias[m.groups[t]] += m.means[root]
+	}
 	return m, nil
 }
 
@@ -361,6 +375,7 @@ func (m *XGBoost) addTree(t map[string]any) error {
 	// rules out cycles, so prediction always terminates.
 	seen := make([]bool, n)
 	stack := []int32{0}
+	order := make([]int32, 0, n) // preorder: a parent before its children
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -368,12 +383,48 @@ func (m *XGBoost) addTree(t map[string]any) error {
 			return fmt.Errorf("node %d reached twice: not a tree", i)
 		}
 		seen[i] = true
+		order = append(order, i)
 		if nd := m.nodes[base+i]; nd.left >= 0 {
 			stack = append(stack, nd.left-base, nd.right-base)
 		}
 	}
+	m.addMeans(t, base, n, order)
 	m.roots = append(m.roots, base)
 	return nil
+}
+
+// addMeans appends the expected value of each node of the tree that starts
+// at base, as XGBoost's approximate (Saabas) contributions define it: a
+// leaf's value, or the mean of the children's weighted by their hessian
+// sums (cover). base_weights cannot serve: XGBoost stores the inner nodes'
+// weights before the learning rate is applied and the leaves' after it, so
+// a path from a base_weight to a leaf value does not add up. A tree
+// without a usable sum_hessian weighs both children equally; the
+// contributions still add up to the margin.
+func (m *XGBoost) addMeans(t map[string]any, base int32, n int, order []int32) {
+	hess, _ := t["sum_hessian"].([]any)
+	cover := func(i int32) float64 {
+		if len(hess) != n {
+			return 1
+		}
+		h, err := toFloat64(hess[i-base])
+		if err != nil || !(h > 0) || math.IsInf(h, 0) {
+			return 1
+		}
+		return h
+	}
+	means := make([]float64, n)
+	for j := len(order) - 1; j >= 0; j-- { // children before parents
+		i := order[j]
+		nd := m.nodes[base+i]
+		if nd.left < 0 {
+			means[i] = float64(nd.cond)
+			continue
+		}
+		hl, hr := cover(nd.left), cover(nd.right)
+		means[i] = (means[nd.left-base]*hl + means[nd.right-base]*hr) / (hl + hr)
+	}
+	m.means = append(m.means, means...)
 }
 
 // FeatureNames returns the model's features in the order Predict expects
@@ -398,56 +449,107 @@ func (m *XGBoost) NumTrees() int { return len(m.roots) }
 // returned. Predict does not allocate when the slices have capacity
 // NumClass.
 func (m *XGBoost) Predict(x []float64, margins, probs []float64) (marginsOut, probsOut []float64) {
-	margins = margins[:0]
-	probs = probs[:0]
+	margins = m.Margins(x, margins)
+	probs = append(probs[:0], margins...)
+	m.transform(probs)
+	return margins, probs
+}
+
+// Margins appends the NumClass margins for x (as for Predict) to dst[:0]
+// and returns it. It does not allocate when dst has capacity NumClass.
+func (m *XGBoost) Margins(x []float64, dst []float64) []float64 {
+	dst = dst[:0]
 	for _, b := range m.baseMargin {
-		margins = append(margins, float64(b))
+		dst = append(dst, float64(b))
 	}
 	nodes := m.nodes
 	for t, i := range m.roots {
 		nd := &nodes[i]
 		for nd.left >= 0 {
-			v := math.NaN()
-			if int(nd.feature) < len(x) {
-				v = x[nd.feature]
-			}
-			switch {
-			case v != v: // missing
-				if nd.defLeft {
-					i = nd.left
-				} else {
-					i = nd.right
-				}
-			case float32(v) < nd.cond:
-				i = nd.left
-			default:
-				i = nd.right
-			}
+			i = nd.next(x)
 			nd = &nodes[i]
 		}
 		// XGBoost accumulates the margin in float32, tree by tree.
 		g := m.groups[t]
-		margins[g] = float64(float32(margins[g]) + nd.cond)
+		dst[g] = float64(float32(dst[g]) + nd.cond)
 	}
+	return dst
+}
+
+// next returns the child of the split nd that x goes to.
+func (nd *xgbNode) next(x []float64) int32 {
+	v := math.NaN()
+	if int(nd.feature) < len(x) {
+		v = x[nd.feature]
+	}
+	switch {
+	case v != v: // missing
+		if nd.defLeft {
+			return nd.left
+		}
+		return nd.right
+	case float32(v) < nd.cond:
+		return nd.left
+	}
+	return nd.right
+}
+
+// transform turns margins into the objective's outputs in place.
+func (m *XGBoost) transform(v []float64) {
 	switch m.objective {
 	case objBinaryLogistic:
-		probs = append(probs, float64(float32(1/(1+math.Exp(-margins[0])))))
+		v[0] = float64(float32(sigmoid(v[0])))
 	case objMultiSoftprob:
-		wmax := margins[0]
-		for _, v := range margins[1:] {
-			wmax = math.Max(wmax, v)
+		wmax := v[0]
+		for _, e := range v[1:] {
+			wmax = math.Max(wmax, e)
 		}
 		sum := 0.0
-		for _, v := range margins {
-			sum += math.Exp(v - wmax)
+		for _, e := range v {
+			sum += math.Exp(e - wmax)
 		}
-		for _, v := range margins {
-			probs = append(probs, float64(float32(math.Exp(v-wmax)/sum)))
+		for k, e := range v {
+			v[k] = float64(float32(math.Exp(e-wmax) / sum))
 		}
-	default:
-		probs = append(probs, margins...)
 	}
-	return margins, probs
+}
+
+// Explain appends to dst[:0] each feature's contribution to class k's
+// margin for x, in FeatureNames order, along the decision path (Saabas):
+// each split on the path credits its feature with the child's expected
+// value minus its own. Bias(k) plus the contributions is the margin, to
+// float32 rounding. A k out of range gets all zeros. Explain does not
+// allocate when dst has capacity NumFeature.
+func (m *XGBoost) Explain(x []float64, k int, dst []float64) []float64 {
+	dst = dst[:0]
+	for range m.numFeature {
+		dst = append(dst, 0)
+	}
+	if k < 0 || k >= m.numClass {
+		return dst
+	}
+	nodes, means := m.nodes, m.means
+	for t, i := range m.roots {
+		if int(m.groups[t]) != k {
+			continue
+		}
+		for nd := &nodes[i]; nd.left >= 0; nd = &nodes[i] {
+			next := nd.next(x)
+			dst[nd.feature] += means[next] - means[i]
+			i = next
+		}
+	}
+	return dst
+}
+
+// Bias returns the part of class k's margin that Explain credits to no
+// feature: the base margin plus the expected value of each of the class's
+// trees. It is 0 for a k out of range.
+func (m *XGBoost) Bias(k int) float64 {
+	if k < 0 || k >= m.numClass {
+		return 0
+	}
+	return m.bias[k]
 }
 
 func getObj(m map[string]any, key string) (map[string]any, error) {
@@ -522,6 +624,16 @@ func floatToInt(f float64) (int64, error) {
 		return 0, fmt.Errorf("not an integer: %v", f)
 	}
 	return int64(f), nil
+}
+
+func toFloat64(v any) (float64, error) {
+	switch x := v.(type) {
+	case json.Number:
+		return x.Float64()
+	case float64:
+		return x, nil
+	}
+	return 0, fmt.Errorf("not a number: %T", v)
 }
 
 func toFloat32(v any) (float32, error) {

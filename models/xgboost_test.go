@@ -171,7 +171,7 @@ func stumpModel(objective, baseScore string, numClass int) string {
 		"objective":{"name":"` + objective + `"}},"version":[1,7,4]}`
 }
 
-func writeTemp(t *testing.T, name, content string) string {
+func writeTemp(t testing.TB, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -348,7 +348,11 @@ func FuzzLoadUBJSON(f *testing.F) {
 			return
 		}
 		if m, err := modelFromTree(v); err == nil {
-			m.Predict(make([]float64, m.numFeature), nil, nil)
+			x := make([]float64, m.numFeature)
+			m.Predict(x, nil, nil)
+			for k := range m.numClass {
+				m.Explain(x, k, nil)
+			}
 		}
 	})
 }

@@ -27,8 +27,10 @@ func modelCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"tool they trained in. The input's header names features; columns the model does not\n"+
 			"use are ignored and an empty cell is a missing value. The output is CSV on stdout with\n"+
 			"the header margin,prediction (multi-class: margin_0..margin_k,prob_0..prob_k), one row\n"+
-			"per input row. Models: XGBoost JSON or UBJSON (binary:logistic, binary:logitraw,\n"+
-			"reg:squarederror, multi:softprob).", stderr)
+			"per input row; prediction is the probability for logistic models and the margin for\n"+
+			"linear ones. Models: Meridian's linear JSON (meridian.linear/v1: logistic, linear) and\n"+
+			"XGBoost JSON or UBJSON (binary:logistic, binary:logitraw, reg:squarederror,\n"+
+			"multi:softprob); the format is read from the file's content.", stderr)
 	modelPath := fs.String("model", "", "model file (required)")
 	input := fs.String("input", "", "input CSV with a header of feature names (required; - for stdin)")
 	if err := parseFlags(fs, args[1:]); err != nil {
@@ -37,9 +39,13 @@ func modelCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *modelPath == "" || *input == "" {
 		return usagef("--model FILE and --input CSV are required")
 	}
-	m, err := models.LoadXGBoost(*modelPath)
+	s, err := models.Load(*modelPath, "", "")
 	if err != nil {
 		return usageError{err}
+	}
+	m, ok := s.(models.Additive)
+	if !ok {
+		return fmt.Errorf("BUG: model %s (%T) has no margins", *modelPath, s)
 	}
 	in := io.Reader(os.Stdin)
 	if *input != "-" {
@@ -58,7 +64,7 @@ func modelCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // scoreCSV writes the scores of every row of in; name is for messages.
-func scoreCSV(m *models.XGBoost, in io.Reader, name string, out io.Writer) error {
+func scoreCSV(m models.Additive, in io.Reader, name string, out io.Writer) error {
 	r := csv.NewReader(bufio.NewReader(in))
 	r.ReuseRecord = true
 	header, err := r.Read()
@@ -66,17 +72,17 @@ func scoreCSV(m *models.XGBoost, in io.Reader, name string, out io.Writer) error
 		return usagef("%s: cannot read the header: %v", name, err)
 	}
 	header = append([]string(nil), header...) // ReuseRecord: later reads overwrite it
-	cols, err := columnsFor(m.FeatureNames(), header, name)
+	cols, err := columnsFor(m.Inputs(), header, name)
 	if err != nil {
 		return err
 	}
 	cw := csv.NewWriter(out)
-	if err := cw.Write(scoreHeader(m.NumClass())); err != nil {
+	if err := cw.Write(scoreHeader(m.Outputs())); err != nil {
 		return err
 	}
 	x := make([]float64, len(cols))
 	var margins, probs []float64
-	row := make([]string, 0, 2*m.NumClass())
+	row := make([]string, 0, 2*m.Outputs())
 	for line := 2; ; line++ {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -90,7 +96,8 @@ func scoreCSV(m *models.XGBoost, in io.Reader, name string, out io.Writer) error
 				return usagef("%s:%d: column %q: %v", name, line, header[c], err)
 			}
 		}
-		margins, probs = m.Predict(x, margins, probs)
+		margins = m.Margins(x, margins)
+		probs = m.Score(x, probs)
 		row = row[:0]
 		for _, v := range append(margins, probs...) {
 			row = append(row, strconv.FormatFloat(v, 'g', -1, 64))

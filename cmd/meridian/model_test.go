@@ -101,3 +101,43 @@ func readCSV(t *testing.T, r interface{ Read([]byte) (int, error) }) [][]string 
 	}
 	return rows
 }
+
+// TestModelScoreLinear scores a logistic and a linear model: columns are
+// matched by name whatever their order, unknown columns are ignored and an
+// empty cell takes the model's missing value.
+func TestModelScoreLinear(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.csv")
+	os.WriteFile(input, []byte("tenure_days,other,cart_value_1h\n100,x,50\n,y,10\n"), 0o644)
+	rows := []struct{ cart, tenure float64 }{{50, 100}, {10, 365}} // row 2: missing tenure -> 365
+	for _, typ := range []string{"logistic", "linear"} {
+		model := filepath.Join(dir, typ+".json")
+		os.WriteFile(model, []byte(`{"format":"meridian.linear/v1","type":"`+typ+`","intercept":-2,
+			"weights":{"cart_value_1h":0.05,"tenure_days":-0.001},"missing":{"tenure_days":365}}`), 0o644)
+		code, out, errs := runCLI(t, "model", "score", "--model", model, "--input", input)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", typ, code, errs)
+		}
+		got := readCSV(t, strings.NewReader(out))
+		if len(got) != 3 || strings.Join(got[0], ",") != "margin,prediction" {
+			t.Fatalf("%s: output %q", typ, out)
+		}
+		for i, r := range rows {
+			margin := -2 + 0.05*r.cart - 0.001*r.tenure
+			pred := margin
+			if typ == "logistic" {
+				pred = 1 / (1 + math.Exp(-margin))
+			}
+			gm, _ := strconv.ParseFloat(got[i+1][0], 64)
+			gp, _ := strconv.ParseFloat(got[i+1][1], 64)
+			if math.Abs(gm-margin) > 1e-12 || math.Abs(gp-pred) > 1e-12 {
+				t.Errorf("%s row %d: margin %v prediction %v, want %v %v", typ, i+1, gm, gp, margin, pred)
+			}
+		}
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"format":"meridian.linear/v1","type":"probit","intercept":0,"weights":{"a":1}}`), 0o644)
+	if code, _, errs := runCLI(t, "model", "score", "--model", bad, "--input", input); code != exitUsage || !strings.Contains(errs, `type "probit"`) {
+		t.Errorf("bad model: exit %d: %s", code, errs)
+	}
+}
