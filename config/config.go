@@ -24,6 +24,9 @@ type Config struct {
 	Features  []Feature `yaml:"features"`
 	Profile   Profile   `yaml:"profile"`
 	Generator Generator `yaml:"generator"`
+	// Journeys are the declarative journeys (see config/journeys.go).
+	Journeys      []Journey     `yaml:"journeys"`
+	JourneyLimits JourneyLimits `yaml:"journey_limits"`
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
@@ -224,8 +227,9 @@ func Default() Config {
 			GrantedAttr: "granted", Channels: []string{"email", "sms", "push", "call_center"}}},
 		Pipeline: Pipeline{MaxBatch: 10000, ShutdownTimeout: 30 * time.Second,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 30 * time.Second},
-		State:     State{CheckpointInterval: 5 * time.Second, Delivery: AtLeastOnce, ReadyLag: 10000},
-		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
-		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},
+		State:         State{CheckpointInterval: 5 * time.Second, Delivery: AtLeastOnce, ReadyLag: 10000},
+		HTTP:          HTTP{Addr: "127.0.0.1:8080"},
+		Generator:     Generator{Seed: 1, Customers: 1000000, Rate: 1000},
+		JourneyLimits: JourneyLimits{MaxActive: 3},
 	}
 }
