@@ -217,12 +217,12 @@ func (e *Engine) journeyIndex(id []byte) int {
 	return -1
 }
 
-// isExit reports whether events of type t end instances of j.
-func (j *journey) isExit(t []byte) bool {
+// exitOn returns the configured exit event equal to t, or "".
+func (j *journey) exitOn(t []byte) string {
 	for _, x := range j.exits {
 		if x == string(t) {
-			return true
+			return x
 		}
 	}
-	return false
+	return ""
 }

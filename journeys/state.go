@@ -176,8 +176,11 @@ func (s *State) OnEvent(ev *event.Event, facts Facts, act Actor, out *Output) {
 func (s *State) exits(ci int32, ev *event.Event) {
 	for ii := range s.custs[ci].insts {
 		in := &s.custs[ci].insts[ii]
-		if in.ended == "" && !in.dead && s.e.journeys[in.journey].isExit(ev.Type) {
-			s.finish(ci, ii, ToExit, ev.TS, string(ev.Type), ev.EventID)
+		if in.ended != "" || in.dead {
+			continue
+		}
+		if x := s.e.journeys[in.journey].exitOn(ev.Type); x != "" {
+			s.finish(ci, ii, ToExit, ev.TS, x, ev.EventID)
 		}
 	}
 }
@@ -230,7 +233,7 @@ func (s *State) trigger(ci, ji int32, ev *event.Event) int32 {
 	if ci < 0 {
 		ci = s.create(ev.CustomerID)
 	}
-	if !s.makeRoom(ci, j.priority, ev) {
+	if !s.makeRoom(ci, j.priority, j.trigger, ev) {
 		s.stats.Refused++
 		return ci
 	}
@@ -285,7 +288,7 @@ func (s *State) mayEnter(ci, ji int32, ts int64) bool {
 
 // makeRoom ends the lowest-priority active instance when the customer is
 // at max_active and it ranks below priority; false when there is no room.
-func (s *State) makeRoom(ci int32, priority int, ev *event.Event) bool {
+func (s *State) makeRoom(ci int32, priority int, cause string, ev *event.Event) bool {
 	c := &s.custs[ci]
 	active, victim := 0, -1
 	for ii := range c.insts {
@@ -305,7 +308,7 @@ func (s *State) makeRoom(ci int32, priority int, ev *event.Event) bool {
 		return false
 	}
 	s.stats.Preempted++
-	s.finish(ci, victim, ToPreempted, ev.TS, string(ev.Type), ev.EventID)
+	s.finish(ci, victim, ToPreempted, ev.TS, cause, ev.EventID)
 	return true
 }
 
