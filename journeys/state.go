@@ -64,9 +64,11 @@ type State struct {
 	index  map[string]int32
 	free   []int32
 	timers timerHeap
-	dirty  []int32
-	gone   []byte // ids removed since ClearDirty, uvarint-length-prefixed
-	stats  Stats
+	// rebuildAt is the heap size that triggers dropping stale entries.
+	rebuildAt int
+	dirty     []int32
+	gone      []byte // ids removed since ClearDirty, uvarint-length-prefixed
+	stats     Stats
 
 	// per call
 	out     *Output
@@ -82,7 +84,7 @@ type State struct {
 
 // NewState returns an empty state for one task.
 func (e *Engine) NewState() *State {
-	return &State{e: e, index: map[string]int32{}}
+	return &State{e: e, index: map[string]int32{}, rebuildAt: minRebuild}
 }
 
 func (s *State) lookup(id []byte) int32 {

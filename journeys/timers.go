@@ -131,7 +131,7 @@ func (s *State) Advance(watermark int64, facts func(customerID []byte) Facts, ac
 		s.fire(t.ci, ii, t.due)
 		s.compact(t.ci)
 	}
-	if len(s.timers) > 1024 && len(s.timers) > 4*s.pending() {
+	if len(s.timers) > s.rebuildAt {
 		s.rebuildTimers()
 	}
 }
@@ -158,20 +158,11 @@ func (s *State) fire(ci int32, ii int, due int64) {
 	s.run(ci, ii, target, due, CauseTimer, s.cause, nil)
 }
 
-func (s *State) pending() int {
-	n := 0
-	for ci := range s.custs {
-		for ii := range s.custs[ci].insts {
-			if s.custs[ci].insts[ii].armed {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // rebuildTimers drops stale heap entries: one entry per armed instance.
+// It runs when the heap has doubled since the last rebuild, so its walk
+// over the customers costs O(1) per timer armed.
 func (s *State) rebuildTimers() {
+	defer func() { s.rebuildAt = 2*len(s.timers) + minRebuild }()
 	s.timers = s.timers[:0]
 	for ci := range s.custs {
 		c := &s.custs[ci]
@@ -186,6 +177,9 @@ func (s *State) rebuildTimers() {
 	}
 	heap.Init(&s.timers)
 }
+
+// minRebuild is the heap size below which stale entries are left alone.
+const minRebuild = 4096
 
 func appendID(dst []byte, id string) []byte {
 	return append(binary.AppendUvarint(dst, uint64(len(id))), id...)
