@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,14 +26,7 @@ var t0 = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC).UnixNano()
 // extra YAML appended (to override journey_limits, say).
 func exampleEngine(t testing.TB, extra string) *Engine {
 	t.Helper()
-	data := string(examples.Config)
-	if extra != "" {
-		data = strings.Replace(data, "journey_limits:\n", "journey_limits_unused:\n", 1)
-		data = strings.Replace(data, "  max_active: 3\n", "", 1)
-		data = strings.Replace(data, "journey_limits_unused:\n", "", 1)
-		data += extra
-	}
-	cfg, err := config.Parse("meridian.yaml", []byte(data))
+	cfg, err := config.Parse("meridian.yaml", []byte(exampleYAML(extra)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +39,18 @@ func exampleEngine(t testing.TB, extra string) *Engine {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// exampleYAML is examples/meridian.yaml with extra appended: more journeys
+// (the file ends with the journeys list once journey_limits is cut) or a
+// journey_limits of its own.
+func exampleYAML(extra string) string {
+	data := string(examples.Config)
+	if extra == "" {
+		return data
+	}
+	cut := strings.Index(data, "\njourney_limits:\n")
+	return data[:cut+1] + extra
 }
 
 // fakeActor sends fixed actions and, for decisions, picks the candidate
@@ -187,4 +191,15 @@ func golden(t *testing.T, name string, got []string) {
 	}
 }
 
-var _ = math.NaN
+func exampleSet(t testing.TB) *features.Set {
+	t.Helper()
+	cfg, err := config.Parse("meridian.yaml", examples.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := features.NewSet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
