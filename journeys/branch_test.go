@@ -83,3 +83,24 @@ func TestNewPlacesConditionErrors(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestGoalSurvivesFailedTrigger: a trigger whose condition fails does not
+// replace an ended instance still waiting for its goal.
+func TestGoalSurvivesFailedTrigger(t *testing.T) {
+	e := exampleEngine(t, `
+  - id: promo
+    trigger: {event: search, when: 'attrs.x > 0'}
+    reentry: {policy: always}
+    goal: {event: purchase, within: 240h}
+    steps: [{id: promo_push, send: promo_push}]
+`)
+	r := newRun(t, e)
+	r.script("ev search c1 +0s x=1\nev search c1 +1h x=0\nev purchase c1 +2h")
+	text := strings.Join(r.lines, "\n")
+	if !strings.Contains(text, "GOAL promo") || !strings.Contains(text, "credit=promo_push") {
+		t.Errorf("goal not credited to the first instance:\n%s", text)
+	}
+	if strings.Count(text, "-> promo_push") != 1 {
+		t.Errorf("the failed trigger started an instance:\n%s", text)
+	}
+}

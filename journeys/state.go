@@ -240,6 +240,11 @@ func (s *State) trigger(ci, ji int32, ev *event.Event) int32 {
 		return ci
 	}
 	c := &s.custs[ci]
+	for ii := range c.insts { // the new instance replaces one awaiting its goal
+		if in := &c.insts[ii]; in.journey == ji {
+			in.dead, in.armed = true, false
+		}
+	}
 	c.insts = append(c.insts, instance{decision: spare(c.insts)})
 	ii := len(c.insts) - 1
 	in := &c.insts[ii]
@@ -278,11 +283,6 @@ func (s *State) mayEnter(ci, ji int32, ts int64) bool {
 			if ts < satAdd(h.ended, j.cooldown) {
 				return false
 			}
-		}
-	}
-	for ii := range c.insts { // a new instance replaces one awaiting its goal
-		if in := &c.insts[ii]; in.journey == ji {
-			in.dead, in.armed = true, false
 		}
 	}
 	return true
