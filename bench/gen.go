@@ -92,6 +92,8 @@ type Generator struct {
 	sess     []sessSlot
 	out      outcomeQueue
 	j        jbuf
+	// open journey sequences, see genjourney.go
+	carts, failed, opened recent
 }
 
 // NewGenerator returns a generator for cfg (zero fields take defaults).
@@ -169,6 +171,7 @@ func (g *Generator) Next(now time.Time, r *Record) {
 	}
 	id := g.customer()
 	kind := pickKind(g.rng.IntN(mixScale))
+	id = g.follow(kind, id, nowMs)
 	evtMs := g.eventTime(nowMs)
 	r.TS = time.UnixMilli(evtMs).UTC()
 	r.Key = strconv.AppendUint(append(r.Key[:0], "c-"...), id, 10)

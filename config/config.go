@@ -28,6 +28,9 @@ type Config struct {
 	// and ReferenceCache bounds the rows kept in memory (config/refdata.go).
 	Reference      []RefTable `yaml:"reference"`
 	ReferenceCache RefCache   `yaml:"reference_cache"`
+	// Journeys are the declarative journeys (see config/journeys.go).
+	Journeys      []Journey     `yaml:"journeys"`
+	JourneyLimits JourneyLimits `yaml:"journey_limits"`
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
@@ -237,5 +240,6 @@ func Default() Config {
 		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},
 
 		ReferenceCache: RefCache{MaxCost: defaultRefMaxCost, MaxCostBytes: 64e6},
+		JourneyLimits:  JourneyLimits{MaxActive: 3},
 	}
 }

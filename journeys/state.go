@@ -1,0 +1,520 @@
+package journeys
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/meridian/meridian/event"
+)
+
+// instance is one customer's run through one journey.
+type instance struct {
+	id      InstanceID
+	journey int32
+	step    int32  // current step; -1 before the first
+	ended   string // the pseudo-step it ended with; "" while active
+	dead    bool   // to be removed at the end of the call
+	armed   bool   // a timer is pending at due
+	gen     uint32 // timer generation: heap entries of older ones are stale
+	entered int64
+	stepAt  int64
+	due     int64
+	// lastAction and decision are the instance's last action, for goal credit.
+	lastAction string
+	decision   []byte
+	visits     [maxVisitSlots]uint8
+	goalDone   bool
+}
+
+// hist remembers when a customer's last instance of a journey ended, for
+// the re-entry policy.
+type hist struct {
+	journey int32
+	ended   int64
+}
+
+type customer struct {
+	id     string
+	insts  []instance
+	hist   []hist
+	live   bool
+	dirty  bool
+	inList bool
+}
+
+// Stats are a State's counts.
+type Stats struct {
+	Customers     int    // customers with journey state
+	Active        int    // instances in a step
+	AwaitingGoal  int    // ended instances kept until their goal window closes
+	PendingTimers int    // armed timers
+	Started       uint64 // instances started
+	Fired         uint64 // timers fired
+	Refused       uint64 // triggers refused by max_active
+	Preempted     uint64 // instances that gave way to a higher priority
+	Dropped       uint64 // restored instances or history of unknown journeys or steps
+}
+
+// State holds the journey instances of one task's customers and their
+// timers. It is not safe for concurrent use: the task that owns the
+// customers owns it, like features.Store.
+type State struct {
+	e      *Engine
+	custs  []customer
+	index  map[string]int32
+	free   []int32
+	timers timerHeap
+	// rebuildAt is the heap size that triggers dropping stale entries.
+	rebuildAt int
+	dirty     []int32
+	gone      []byte // ids removed since ClearDirty, uvarint-length-prefixed
+	stats     Stats
+
+	// per call
+	out     *Output
+	act     Actor
+	facts   Facts
+	factsFn func([]byte) Facts
+	haveF   bool
+	req     Request
+	trig    []byte
+	cust    []byte
+	cause   []byte
+}
+
+// NewState returns an empty state for one task.
+func (e *Engine) NewState() *State {
+	return &State{e: e, index: map[string]int32{}, rebuildAt: minRebuild}
+}
+
+func (s *State) lookup(id []byte) int32 {
+	if i, ok := s.index[string(id)]; ok {
+		return i
+	}
+	return -1
+}
+
+func (s *State) create(id []byte) int32 {
+	var ci int32
+	if n := len(s.free); n > 0 {
+		ci, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		s.custs = append(s.custs, customer{})
+		ci = int32(len(s.custs) - 1)
+	}
+	c := &s.custs[ci]
+	c.id, c.live, c.insts, c.hist = string(id), true, c.insts[:0], c.hist[:0]
+	s.index[c.id] = ci
+	return ci
+}
+
+// removeCustomer drops customer ci, remembering its id for Dirty.
+func (s *State) removeCustomer(ci int32) {
+	c := &s.custs[ci]
+	if !c.live {
+		return
+	}
+	s.gone = appendID(s.gone, c.id)
+	delete(s.index, c.id)
+	c.live, c.dirty = false, false
+	for i := range c.insts {
+		c.insts[i] = instance{decision: c.insts[i].decision[:0]}
+	}
+	c.insts, c.hist = c.insts[:0], c.hist[:0]
+	s.free = append(s.free, ci)
+}
+
+func (s *State) markDirty(ci int32) {
+	c := &s.custs[ci]
+	c.dirty = true
+	if !c.inList {
+		c.inList = true
+		s.dirty = append(s.dirty, ci)
+	}
+}
+
+func (s *State) begin(out *Output, act Actor, facts Facts, fn func([]byte) Facts) {
+	out.reset()
+	s.out, s.act, s.facts, s.factsFn, s.haveF = out, act, facts, fn, fn == nil
+}
+
+func (s *State) end() {
+	s.out.seal()
+	s.out, s.act, s.facts, s.factsFn = nil, nil, nil, nil
+}
+
+// getFacts returns the customer's facts, asking the caller once per timer.
+func (s *State) getFacts(c *customer) Facts {
+	if !s.haveF {
+		s.facts, s.haveF = s.factsFn([]byte(c.id)), true
+	}
+	return s.facts
+}
+
+// OnEvent applies ev to its customer's journeys: exits first, then goals,
+// then instances waiting for the event, then triggers (by priority,
+// within max_active and the re-entry policies). It does not allocate once
+// the customer's state exists.
+func (s *State) OnEvent(ev *event.Event, facts Facts, act Actor, out *Output) {
+	s.begin(out, act, facts, nil)
+	defer s.end()
+	if !s.e.Reads(ev.Type) {
+		return
+	}
+	ci := s.lookup(ev.CustomerID)
+	if ci >= 0 {
+		s.exits(ci, ev)
+		s.goals(ci, ev)
+		s.waits(ci, ev)
+	}
+	for _, ji := range s.e.triggers[string(ev.Type)] {
+		ci = s.trigger(ci, ji, ev)
+	}
+	if ci >= 0 {
+		s.compact(ci)
+	}
+}
+
+func (s *State) exits(ci int32, ev *event.Event) {
+	for ii := range s.custs[ci].insts {
+		in := &s.custs[ci].insts[ii]
+		if in.ended != "" || in.dead {
+			continue
+		}
+		if x := s.e.journeys[in.journey].exitOn(ev.Type); x != "" {
+			s.finish(ci, ii, ToExit, ev.TS, x, ev.EventID)
+		}
+	}
+}
+
+func (s *State) goals(ci int32, ev *event.Event) {
+	c := &s.custs[ci]
+	for ii := range c.insts {
+		in := &c.insts[ii]
+		j := &s.e.journeys[in.journey]
+		if in.dead || in.goalDone || j.goal != string(ev.Type) || ev.TS < in.entered || ev.TS > satAdd(in.entered, j.goalFor) {
+			continue
+		}
+		in.goalDone = true
+		o := s.out
+		o.Goals = append(o.Goals, GoalCredit{TS: ev.TS, Journey: j.id, Instance: in.id,
+			ActionID: in.lastAction, Event: j.goal, cust: o.keep(ev.CustomerID),
+			dec: o.keep(in.decision), ev: o.keep(ev.EventID)})
+		s.emit(c, in, s.stepName(in), ToGoal, ev.TS, j.goal, ev.EventID, "", nil)
+		if in.ended != "" {
+			in.dead = true
+		}
+		s.markDirty(ci)
+	}
+}
+
+func (s *State) waits(ci int32, ev *event.Event) {
+	for ii := range s.custs[ci].insts {
+		in := &s.custs[ci].insts[ii]
+		if in.ended != "" || in.dead || in.step < 0 {
+			continue
+		}
+		st := &s.e.journeys[in.journey].steps[in.step]
+		if st.kind == kWaitEvent && st.event == string(ev.Type) {
+			in.armed = false
+			s.run(ci, ii, st.then, ev.TS, st.event, ev.EventID, ev)
+		}
+	}
+}
+
+// trigger starts journey ji for the event's customer if it may; ci is the
+// customer (-1: none yet) and the result the customer after.
+func (s *State) trigger(ci, ji int32, ev *event.Event) int32 {
+	j := &s.e.journeys[ji]
+	if ci >= 0 && !s.mayEnter(ci, ji, ev.TS) {
+		return ci
+	}
+	if !j.when.test(ev, s.facts) {
+		return ci
+	}
+	if ci < 0 {
+		ci = s.create(ev.CustomerID)
+	}
+	if !s.makeRoom(ci, j.priority, j.trigger, ev) {
+		s.stats.Refused++
+		return ci
+	}
+	c := &s.custs[ci]
+	for ii := range c.insts { // the new instance replaces one awaiting its goal
+		if in := &c.insts[ii]; in.journey == ji {
+			in.dead, in.armed = true, false
+		}
+	}
+	c.insts = append(c.insts, instance{decision: spare(c.insts)})
+	ii := len(c.insts) - 1
+	in := &c.insts[ii]
+	in.id = newInstanceID(ev.CustomerID, j.id, ev.EventID)
+	in.journey, in.step, in.entered = ji, -1, ev.TS
+	s.stats.Started++
+	s.run(ci, ii, 0, ev.TS, j.trigger, ev.EventID, ev)
+	return ci
+}
+
+// spare reuses the decision buffer of a removed instance beyond len.
+func spare(insts []instance) []byte {
+	if len(insts) < cap(insts) {
+		return insts[: len(insts)+1 : cap(insts)][len(insts)].decision[:0]
+	}
+	return nil
+}
+
+// mayEnter applies the one-instance rule and the re-entry policy.
+func (s *State) mayEnter(ci, ji int32, ts int64) bool {
+	c := &s.custs[ci]
+	j := &s.e.journeys[ji]
+	for ii := range c.insts {
+		if in := &c.insts[ii]; in.journey == ji && in.ended == "" && !in.dead {
+			return false
+		}
+	}
+	for _, h := range c.hist {
+		if h.journey != ji {
+			continue
+		}
+		switch j.policy {
+		case "never":
+			return false
+		case "after_cooldown":
+			if ts < satAdd(h.ended, j.cooldown) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// makeRoom ends the lowest-priority active instance when the customer is
+// at max_active and it ranks below priority; false when there is no room.
+func (s *State) makeRoom(ci int32, priority int, cause string, ev *event.Event) bool {
+	c := &s.custs[ci]
+	active, victim := 0, -1
+	for ii := range c.insts {
+		in := &c.insts[ii]
+		if in.ended != "" || in.dead {
+			continue
+		}
+		active++
+		if victim < 0 || s.ranksBelow(in, &c.insts[victim]) {
+			victim = ii
+		}
+	}
+	if active < s.e.maxActive {
+		return true
+	}
+	if s.e.journeys[c.insts[victim].journey].priority >= priority {
+		return false
+	}
+	s.stats.Preempted++
+	s.finish(ci, victim, ToPreempted, ev.TS, cause, ev.EventID)
+	return true
+}
+
+// ranksBelow orders victims: lower priority, then entered later, then id.
+func (s *State) ranksBelow(a, b *instance) bool {
+	pa, pb := s.e.journeys[a.journey].priority, s.e.journeys[b.journey].priority
+	if pa != pb {
+		return pa < pb
+	}
+	if a.entered != b.entered {
+		return a.entered > b.entered
+	}
+	return a.id > b.id
+}
+
+// run moves instance ii into step target at ts and on through steps that
+// do not wait.
+func (s *State) run(ci int32, ii int, target int, ts int64, cause string, causeID []byte, ev *event.Event) {
+	c := &s.custs[ci]
+	in := &c.insts[ii]
+	j := &s.e.journeys[in.journey]
+	s.markDirty(ci)
+	for n := 0; ; n++ {
+		if target == endIdx {
+			s.finish(ci, ii, ToEnd, ts, cause, causeID)
+			return
+		}
+		if n > len(j.steps) {
+			s.finish(ci, ii, ToLoop, ts, cause, causeID)
+			return
+		}
+		st := &j.steps[target]
+		if st.slot >= 0 {
+			if int(in.visits[st.slot]) >= st.maxVisits {
+				s.finish(ci, ii, ToMaxVisits, ts, cause, causeID)
+				return
+			}
+			in.visits[st.slot]++
+		}
+		from := s.stepName(in)
+		in.step, in.stepAt = int32(target), ts
+		var res Result
+		if st.kind == kDecide || st.kind == kSend {
+			res = s.doAct(c, in, j, st, ts, cause, causeID, ev)
+		}
+		s.emit(c, in, from, st.id, ts, cause, causeID, res.ActionID, res.DecisionID)
+		switch st.kind {
+		case kWaitFor, kWaitEvent:
+			s.arm(ci, ii, satAdd(ts, st.dur))
+			return
+		case kBranch:
+			var f Facts
+			if st.when != nil {
+				f = s.getFacts(c)
+			}
+			if st.when.test(ev, f) {
+				target = st.then
+			} else {
+				target = st.otherwise
+			}
+		default:
+			target = st.next
+		}
+	}
+}
+
+func (s *State) doAct(c *customer, in *instance, j *journey, st *step, ts int64, cause string, causeID []byte, ev *event.Event) Result {
+	r := &s.req
+	s.trig = appendTrigger(s.trig[:0], in.id, st.id, ts)
+	kind := Send
+	if st.kind == kDecide {
+		kind = Decide
+	}
+	s.cust = append(s.cust[:0], c.id...)
+	*r = Request{CustomerID: s.cust, Journey: j.id, Instance: in.id,
+		Step: st.id, Kind: kind, Actions: st.actions, Channel: st.channel, Cause: cause,
+		CauseID: causeID, Event: ev, TS: ts, TriggerID: s.trig}
+	if kind == Decide {
+		r.Facts = s.getFacts(c)
+	}
+	var res Result
+	if s.act != nil {
+		res = s.act.Act(r)
+	}
+	if res.ActionID != "" {
+		in.lastAction = internAction(st.actions, res.ActionID)
+		in.decision = append(in.decision[:0], res.DecisionID...)
+	}
+	return res
+}
+
+// internAction returns the configured string equal to id, so an instance
+// keeps no string the Actor owns (and none is allocated).
+func internAction(actions []string, id string) string {
+	for _, a := range actions {
+		if a == id {
+			return a
+		}
+	}
+	return id
+}
+
+// finish ends instance ii with the pseudo-step to, keeping it until its
+// goal window closes when the goal is still open.
+func (s *State) finish(ci int32, ii int, to string, ts int64, cause string, causeID []byte) {
+	c := &s.custs[ci]
+	in := &c.insts[ii]
+	j := &s.e.journeys[in.journey]
+	s.emit(c, in, s.stepName(in), to, ts, cause, causeID, "", nil)
+	in.ended, in.armed = to, false
+	s.markDirty(ci)
+	if j.policy != "always" {
+		s.remember(c, in.journey, ts)
+	}
+	if until := satAdd(in.entered, j.goalFor); j.goal != "" && !in.goalDone && until > ts {
+		s.arm(ci, ii, until)
+		return
+	}
+	in.dead = true
+}
+
+func (s *State) remember(c *customer, ji int32, ts int64) {
+	for i := range c.hist {
+		if c.hist[i].journey == ji {
+			c.hist[i].ended = ts
+			return
+		}
+	}
+	c.hist = append(c.hist, hist{journey: ji, ended: ts})
+}
+
+func (s *State) stepName(in *instance) string {
+	switch {
+	case in.ended != "":
+		return in.ended
+	case in.step < 0:
+		return ""
+	}
+	return s.e.journeys[in.journey].steps[in.step].id
+}
+
+func (s *State) emit(c *customer, in *instance, from, to string, ts int64, cause string, causeID []byte, action string, decision []byte) {
+	o := s.out
+	o.Transitions = append(o.Transitions, Transition{TS: ts, Journey: s.e.journeys[in.journey].id,
+		Instance: in.id, From: from, To: to, Cause: cause, ActionID: action,
+		cust: o.keepStr(c.id), cause: o.keep(causeID), dec: o.keep(decision)})
+}
+
+// compact removes dead instances, expired history, and the customer when
+// nothing is left.
+func (s *State) compact(ci int32) {
+	c := &s.custs[ci]
+	k := 0
+	for i := range c.insts {
+		if !c.insts[i].dead {
+			c.insts[i], c.insts[k] = c.insts[k], c.insts[i]
+			k++
+		}
+	}
+	if k != len(c.insts) {
+		for i := k; i < len(c.insts); i++ {
+			c.insts[i] = instance{decision: c.insts[i].decision[:0]}
+		}
+		c.insts = c.insts[:k]
+		s.markDirty(ci)
+	}
+	if len(c.insts) == 0 && len(c.hist) == 0 {
+		s.removeCustomer(ci)
+	}
+}
+
+// newInstanceID hashes (FNV-1a) the customer, journey and event ids.
+func newInstanceID(customer []byte, journey string, eventID []byte) InstanceID {
+	h := uint64(14695981039346656037)
+	mix := func(b byte) { h = (h ^ uint64(b)) * 1099511628211 }
+	for _, b := range customer {
+		mix(b)
+	}
+	mix(0xff)
+	for i := 0; i < len(journey); i++ {
+		mix(journey[i])
+	}
+	mix(0xff)
+	for _, b := range eventID {
+		mix(b)
+	}
+	return InstanceID(h)
+}
+
+// appendTrigger appends INSTANCE/STEP/TS, the deterministic id of a step's
+// action or a timer.
+func appendTrigger(dst []byte, id InstanceID, step string, ts int64) []byte {
+	dst = id.AppendText(dst)
+	dst = append(append(append(dst, '/'), step...), '/')
+	return strconv.AppendInt(dst, ts, 10)
+}
+
+// satAdd is a+b saturating at the int64 range.
+func satAdd(a, b int64) int64 {
+	if b > 0 && a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	if b < 0 && a < math.MinInt64-b {
+		return math.MinInt64
+	}
+	return a + b
+}
