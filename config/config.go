@@ -24,6 +24,8 @@ type Config struct {
 	Features  []Feature `yaml:"features"`
 	Profile   Profile   `yaml:"profile"`
 	Generator Generator `yaml:"generator"`
+	// Decide is next-best-action decisioning (config/decide.go).
+	Decide Decide `yaml:"decide"`
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
@@ -227,5 +229,6 @@ func Default() Config {
 		State:     State{CheckpointInterval: 5 * time.Second, Delivery: AtLeastOnce, ReadyLag: 10000},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
 		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},
+		Decide:    defaultDecide(),
 	}
 }
