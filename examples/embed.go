@@ -3,7 +3,7 @@
 // any directory.
 package examples
 
-import _ "embed"
+import "embed"
 
 // Config is examples/meridian.yaml.
 //
@@ -12,3 +12,10 @@ var Config []byte
 
 // ConfigName is the name used in messages about the embedded config.
 const ConfigName = "examples/meridian.yaml (embedded)"
+
+// Models holds the model files the example config names (models/*.json),
+// for running on the embedded defaults: paths in it are the config's
+// `file` values, e.g. models/cart_recovery.xgb.json.
+//
+//go:embed models/*.json
+var Models embed.FS
