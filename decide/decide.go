@@ -111,6 +111,7 @@ type Decider struct {
 	env      *env
 	vm       vm.VM
 	cand     []int
+	in       []bool // by action index: in cand
 	prio     []float64
 	prop     []float64
 	base     []float64 // priority without the propensity (cw x value x weight)
@@ -134,7 +135,7 @@ type Decider struct {
 func (e *Engine) NewDecider() *Decider {
 	d := &Decider{e: e, env: newEnv(e.vars), zones: map[string]*time.Location{}}
 	n := len(e.actions)
-	d.cand = make([]int, 0, n)
+	d.cand, d.in = make([]int, 0, n), make([]bool, n)
 	d.prio, d.prop, d.base, d.cw = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	d.block = make([]string, n)
 	d.modelOut = make([][]float64, len(e.models))
@@ -195,6 +196,10 @@ func (d *Decider) reset(in *Input, out *Decision) {
 		Candidates: out.Candidates[:0], Reasons: out.Reasons[:0], CapState: out.CapState[:0],
 		Payload: out.Payload[:0], Probability: 0}
 	d.reasons, d.rbuf, d.caps, d.cands = d.reasons[:0], d.rbuf[:0], d.caps[:0], d.cands[:0]
+	for _, i := range d.cand {
+		d.in[i] = false
+	}
+	d.cand = d.cand[:0]
 }
 
 // seed turns a decision id into the adaptive model's random seed.
@@ -224,10 +229,12 @@ func (d *Decider) candidates(in *Input) {
 	}
 }
 
+// appendCand adds action i unless it is on another channel or already in.
 func (d *Decider) appendCand(in *Input, i int) []int {
-	if in.Channel != "" && d.e.actions[i].channel != in.Channel {
+	if d.in[i] || (in.Channel != "" && d.e.actions[i].channel != in.Channel) {
 		return d.cand
 	}
+	d.in[i] = true
 	return append(d.cand, i)
 }
 
@@ -294,7 +301,13 @@ func (d *Decider) runFloat(p *vm.Program) float64 {
 	if err != nil {
 		return 0
 	}
-	f, _ := v.(float64)
+	var f float64
+	switch v := v.(type) {
+	case float64:
+		f = v
+	case int:
+		f = float64(v)
+	}
 	if !(f >= 0) || math.IsInf(f, 0) {
 		return 0
 	}

@@ -12,8 +12,8 @@ import (
 const topContributions = 3
 
 // explain appends the top contributions of model m's output k to the
-// reasons, as "top: NAME +0.41", largest magnitude first; zero
-// contributions are left out.
+// reasons, as "top: NAME +0.41", largest magnitude first; contributions
+// that round to 0.00 are left out.
 func (d *Decider) explain(in *Input, m, k int) {
 	mod := &d.e.models[m]
 	d.x = d.inputs(in, m, d.x)
@@ -23,7 +23,7 @@ func (d *Decider) explain(in *Input, m, k int) {
 	for n := 0; n < topContributions; n++ {
 		best := -1
 		for i, c := range d.contrib {
-			if c == 0 || math.IsNaN(c) || i >= len(names) || taken(used[:n], i) {
+			if math.Abs(c) < 0.005 || math.IsNaN(c) || i >= len(names) || taken(used[:n], i) {
 				continue
 			}
 			if best < 0 || math.Abs(c) > math.Abs(d.contrib[best]) {

@@ -84,6 +84,9 @@ func (v *vars) resolve(name string) (done bool, err error) {
 		return true, nil
 	}
 	root, rest, _ := strings.Cut(name, ".")
+	if rest == "" && root != "customer_id" {
+		return false, nil // a root alone (features): its member chain follows
+	}
 	va := variable{name: name}
 	var typ any
 	switch root {
@@ -121,9 +124,6 @@ func (v *vars) resolve(name string) (done bool, err error) {
 		va.kind, typ = varCustomerID, ""
 	default:
 		return true, nil // not ours: a function, a builtin or a let variable
-	}
-	if rest == "" && root != "customer_id" {
-		return false, nil
 	}
 	v.byName[name] = len(v.list)
 	v.list = append(v.list, va)
@@ -178,9 +178,13 @@ func (v *vars) compile(src string, asBool bool, ref Reference) (*vm.Program, err
 	}
 	opts := []expr.Option{expr.Env(v.types), expr.Patch(renamer{v}), refFunction(ref)}
 	if asBool {
-		opts = append(opts, expr.AsBool())
-	} else {
-		opts = append(opts, expr.AsFloat64())
+		return expr.Compile(src, append(opts, expr.AsBool())...)
+	}
+	// AsFloat64 checks that the result is a number, but converts an int
+	// result at run time by boxing a new float64: compile once to check,
+	// and run a program that returns the number as it is.
+	if _, err := expr.Compile(src, append(opts, expr.AsFloat64())...); err != nil {
+		return nil, err
 	}
 	return expr.Compile(src, opts...)
 }
