@@ -493,4 +493,3 @@ func (d *Decider) text(start int) string {
 	b := d.rbuf[start:]
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
-
