@@ -9,6 +9,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/meridian/meridian/event"
@@ -50,11 +51,11 @@ type vars struct {
 	set    *features.Set
 	list   []variable
 	byName map[string]int
-	types  map[string]any // the compile-time environment
+	types  types.Map // the compile-time environment
 }
 
 func newVars(set *features.Set) *vars {
-	return &vars{set: set, byName: map[string]int{}, types: map[string]any{}}
+	return &vars{set: set, byName: map[string]int{}, types: types.Map{}}
 }
 
 // flatName returns the dotted name of a member chain rooted at an
@@ -88,14 +89,14 @@ func (v *vars) resolve(name string) (done bool, err error) {
 		return false, nil // a root alone (features): its member chain follows
 	}
 	va := variable{name: name}
-	var typ any
+	var typ types.Type = types.Any
 	switch root {
 	case "features":
 		i, ok := v.set.Index(rest)
 		if !ok {
 			return true, fmt.Errorf("unknown feature %q; the features are %s", rest, strings.Join(v.set.Names(), ", "))
 		}
-		va.kind, va.idx, typ = varFeature, i, 0.0
+		va.kind, va.idx, typ = varFeature, i, types.Float64
 	case "profile":
 		i, ok := v.set.AttributeIndex(rest)
 		if !ok {
@@ -109,9 +110,9 @@ func (v *vars) resolve(name string) (done bool, err error) {
 		case strings.HasPrefix(rest, "attrs."):
 			va.kind, va.key = varEventAttr, rest[len("attrs."):]
 		case rest == "type":
-			va.kind, typ = varEventType, ""
+			va.kind, typ = varEventType, types.String
 		case event.FieldNamed(rest) != event.NoField:
-			va.kind, va.field, typ = varEventField, event.FieldNamed(rest), ""
+			va.kind, va.field, typ = varEventField, event.FieldNamed(rest), types.String
 		default:
 			return true, fmt.Errorf("unknown event field %q; write event.type, event.source, event.session_id, event.event_id or event.attrs.NAME", rest)
 		}
@@ -119,9 +120,9 @@ func (v *vars) resolve(name string) (done bool, err error) {
 		if rest == "" || strings.Contains(rest, ".") {
 			return true, fmt.Errorf("write context.NAME, not %q", name)
 		}
-		va.kind, va.key = varContext, rest
+		va.kind, va.key, typ = varContext, rest, types.String
 	case "customer_id":
-		va.kind, typ = varCustomerID, ""
+		va.kind, typ = varCustomerID, types.String
 	default:
 		return true, nil // not ours: a function, a builtin or a let variable
 	}

@@ -247,3 +247,15 @@ func exampleEngine(t testing.TB) (*config.Config, *features.Set, *decide.Engine)
 }
 
 var _ = os.ReadFile
+
+func parseCfg(decideYAML string) (*config.Config, error) {
+	return config.Parse("test.yaml", []byte(base+decideYAML))
+}
+
+func newEngine(cfg *config.Config) (*decide.Engine, error) {
+	set, err := features.NewSet(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return decide.New(cfg, set, decide.Options{BaseDir: filepath.Join("..", "examples")})
+}
