@@ -72,7 +72,7 @@ decide:
 	f.c = nil
 	type want struct {
 		pass, fail, errs []string
-		chosen          string
+		chosen           string
 	}
 	cases := []struct {
 		name  string
