@@ -2,11 +2,17 @@ package decide_test
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/decide"
+	"github.com/meridian/meridian/examples"
+	"github.com/meridian/meridian/features"
 )
 
 const hour = int64(time.Hour)
@@ -389,5 +395,61 @@ decide:
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "test.yaml:") {
 			t.Errorf("%s: error %v, want test.yaml:...%s", strings.TrimSpace(c.yaml), err, c.want)
 		}
+	}
+}
+
+func TestExampleCatalogue(t *testing.T) {
+	_, _, e := exampleEngine(t)
+	ids := e.Actions()
+	if len(ids) < 20 {
+		t.Fatalf("%d actions in the example, want at least 20", len(ids))
+	}
+	for _, id := range []string{"cart_reminder_email", "cart_reminder_push", "cart_offer_sms", "payment_selfservice_sms",
+		"payment_callback", "kyc_reminder_email", "kyc_reminder_sms"} {
+		if !slices.Contains(ids, id) {
+			t.Errorf("the example has no action %s (the journeys use it)", id)
+		}
+	}
+	if got := strings.Join(e.Models(), " "); got != "cart_recovery@3 cart_recovery_v4@4 channel_choice@1" {
+		t.Errorf("models %s", got)
+	}
+}
+
+func TestBadModelFileKeepsNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(path, []byte(`{"learner": 1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseCfg(`
+decide:
+  models: [{id: m, file: ` + path + `}]
+  actions: [{id: a, channel: email, model: m}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := features.NewSet(cfg)
+	e, err := decide.New(cfg, set, decide.Options{})
+	if e != nil || err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "decide.models[0].file") {
+		t.Fatalf("engine %v, error %v; want an error naming %s", e, err, path)
+	}
+}
+
+func TestEmbeddedModels(t *testing.T) {
+	cfg, err := config.Parse(examples.ConfigName, examples.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := features.NewSet(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := decide.New(cfg, set, decide.Options{Load: decide.FSLoader(examples.Models)})
+	if err != nil {
+		t.Fatalf("the example does not load from the embedded models: %v", err)
+	}
+	if len(e.Models()) != 3 {
+		t.Fatalf("models %v", e.Models())
 	}
 }

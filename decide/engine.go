@@ -2,6 +2,8 @@ package decide
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -248,4 +250,34 @@ func (e *Engine) Models() []string {
 		out[i] = e.models[i].name
 	}
 	return out
+}
+
+// FSLoader returns an Options.Load that reads model files from fsys, for
+// running on embedded defaults (examples.Models, with BaseDir ""). It
+// goes through a temporary file because models.Load reads a path; the
+// version derived from the content is the same as from the original file.
+func FSLoader(fsys fs.FS) func(path, id, version string) (models.Scorer, error) {
+	return func(path, id, version string) (models.Scorer, error) {
+		data, err := fs.ReadFile(fsys, filepath.ToSlash(filepath.Clean(path)))
+		if err != nil {
+			return nil, fmt.Errorf("cannot load model %s: %w", path, err)
+		}
+		f, err := os.CreateTemp("", "meridian-model-*"+filepath.Ext(path))
+		if err != nil {
+			return nil, fmt.Errorf("cannot load model %s: %w", path, err)
+		}
+		defer os.Remove(f.Name())
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot load model %s: %w", path, err)
+		}
+		s, err := models.Load(f.Name(), id, version)
+		if err != nil {
+			return nil, fmt.Errorf("model %s: %w", path, err)
+		}
+		return s, nil
+	}
 }

@@ -3,7 +3,6 @@ package decide_test
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -245,8 +244,6 @@ func exampleEngine(t testing.TB) (*config.Config, *features.Set, *decide.Engine)
 	}
 	return cfg, set, e
 }
-
-var _ = os.ReadFile
 
 func parseCfg(decideYAML string) (*config.Config, error) {
 	return config.Parse("test.yaml", []byte(base+decideYAML))
