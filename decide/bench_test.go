@@ -65,3 +65,32 @@ func TestDecideAllocatesNothing(t *testing.T) {
 		t.Fatalf("Decide allocates %v times per decision, want 0", n)
 	}
 }
+
+// TestConcurrentDeciders runs deciders of one engine in parallel (run
+// it with -race): the engine is shared and read-only.
+func TestConcurrentDeciders(t *testing.T) {
+	e, in := benchInput(t)
+	var want decide.Decision
+	e.NewDecider().Decide(in, &want)
+	done := make(chan string, 4)
+	for range 4 {
+		go func() {
+			d, own := e.NewDecider(), *in
+			own.Contacts = decide.NewContacts(e.Horizon())
+			var out decide.Decision
+			for range 200 {
+				d.Decide(&own, &out)
+				if out.ActionID != want.ActionID || out.Probability != want.Probability {
+					done <- out.ActionID
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for range 4 {
+		if got := <-done; got != "" {
+			t.Fatalf("a concurrent decider chose %s, want %s", got, want.ActionID)
+		}
+	}
+}

@@ -25,6 +25,7 @@ type Contacts struct {
 }
 
 type ledger struct {
+	id        string // the customer, interned once for the dirty list
 	sends     []send
 	dismissed []dismissal
 	dirty     bool
@@ -57,15 +58,15 @@ func (c *Contacts) getOrCreate(id []byte) *ledger {
 	if l := c.custs[string(id)]; l != nil {
 		return l
 	}
-	l := &ledger{}
-	c.custs[string(id)] = l
+	l := &ledger{id: string(id)}
+	c.custs[l.id] = l
 	return l
 }
 
-func (c *Contacts) markDirty(id []byte, l *ledger) {
+func (c *Contacts) markDirty(l *ledger) {
 	if !l.dirty {
 		l.dirty = true
-		c.dirty = append(c.dirty, string(id))
+		c.dirty = append(c.dirty, l.id)
 	}
 }
 
@@ -102,7 +103,7 @@ func (c *Contacts) record(id []byte, action, channel uint64, now int64) {
 	l := c.getOrCreate(id)
 	l.prune(now, c.keep)
 	l.sends = append(l.sends, send{action: action, channel: channel, at: now})
-	c.markDirty(id, l)
+	c.markDirty(l)
 }
 
 // dismiss suppresses action for the customer until until.
@@ -112,12 +113,12 @@ func (c *Contacts) dismiss(id []byte, action uint64, now, until int64) {
 	for i := range l.dismissed {
 		if l.dismissed[i].action == action {
 			l.dismissed[i].until = max(l.dismissed[i].until, until)
-			c.markDirty(id, l)
+			c.markDirty(l)
 			return
 		}
 	}
 	l.dismissed = append(l.dismissed, dismissal{action: action, until: until})
-	c.markDirty(id, l)
+	c.markDirty(l)
 }
 
 func (l *ledger) prune(now, keep int64) {
@@ -178,10 +179,11 @@ func (c *Contacts) RestoreCustomer(id, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("cannot restore the contacts of customer %q: %w", id, err)
 	}
-	if old := c.custs[string(id)]; old != nil {
+	l.id = string(id)
+	if old := c.custs[l.id]; old != nil {
 		l.dirty = old.dirty
 	}
-	c.custs[string(id)] = l
+	c.custs[l.id] = l
 	return nil
 }
 

@@ -149,6 +149,10 @@ func (e *Engine) NewDecider() *Decider {
 	return d
 }
 
+// Engine is the engine d decides with. A task that sees a new engine
+// after a reload makes a new Decider.
+func (d *Decider) Engine() *Engine { return d.e }
+
 // Decide decides for in and writes the outcome to out. It never panics
 // on input and allocates nothing in steady state.
 func (d *Decider) Decide(in *Input, out *Decision) {

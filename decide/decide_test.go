@@ -453,3 +453,35 @@ func TestEmbeddedModels(t *testing.T) {
 		t.Fatalf("models %v", e.Models())
 	}
 }
+
+type refTable map[string]map[string]any
+
+func (r refTable) Lookup(table, key string) (map[string]any, bool) {
+	if table != "products" {
+		return nil, false
+	}
+	m, ok := r[key]
+	return m, ok
+}
+
+func TestReferenceData(t *testing.T) {
+	ref := refTable{"S-1": {"margin": 0.4}, "S-2": {"margin": 0.1}}
+	yaml := `
+decide:
+  actions:
+    - {id: a, channel: web, on: [t], eligible: '(ref("products", event.attrs.sku)?.margin ?? 0) > 0.2', value: 1}
+`
+	for _, c := range []struct {
+		sku  any
+		want bool
+	}{{"S-1", true}, {"S-2", false}, {"S-9", false}, {nil, false}} {
+		for _, r := range []decide.Reference{ref, nil} {
+			f := newFixtureOpts(t, yaml, decide.Options{Reference: r})
+			d := f.decide(decide.Input{Now: t0, Trigger: trigger("t", t0, map[string]any{"sku": c.sku})})
+			want := c.want && r != nil
+			if d.Chosen != want || reasonFor(d, "not eligible a (error") {
+				t.Errorf("sku %v, reference %v: chosen %v, want %v; %q", c.sku, r != nil, d.Chosen, want, d.Reasons)
+			}
+		}
+	}
+}

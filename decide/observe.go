@@ -1,8 +1,6 @@
 package decide
 
 import (
-	"slices"
-
 	"github.com/meridian/meridian/event"
 	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/models"
@@ -65,6 +63,15 @@ func typeIn(ev *event.Event, types []string) bool {
 
 // Outcome reports whether events of type t are outcomes Observe uses.
 func (e *Engine) Outcome(t []byte) bool {
-	s := string(t)
-	return s == "action_dismissed" || slices.Contains(e.adaptive.trials, s) || slices.Contains(e.adaptive.rewards, s)
+	if string(t) == "action_dismissed" {
+		return true
+	}
+	for _, list := range [2][]string{e.adaptive.trials, e.adaptive.rewards} {
+		for _, x := range list {
+			if string(t) == x {
+				return true
+			}
+		}
+	}
+	return false
 }
