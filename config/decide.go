@@ -145,7 +145,7 @@ func defaultDecide() Decide {
 	return Decide{
 		Adaptive: Adaptive{Prior: Prior{Alpha: 1, Beta: 1},
 			Trials:  []string{"action_delivered"},
-			Rewards: []string{"action_clicked", "action_converted"}, Draws: 16},
+			Rewards: []string{"action_clicked"}, Draws: 16},
 		ContactPolicy: ContactPolicy{QuietHours: QuietHours{TimezoneAttribute: "timezone",
 			DefaultTimezone: "UTC"}},
 	}
