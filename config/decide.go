@@ -189,7 +189,9 @@ func (k *checker) decideModels(d *Decide) map[string]bool {
 			k.fail(at+".id", "%s.id: %q is listed twice; model ids must be unique", at, m.ID)
 		}
 		ids[m.ID] = true
-		k.nonEmpty(at+".file", m.File)
+		if strings.TrimSpace(m.File) == "" {
+			k.fail(at+".file", "%s.file must not be empty; write e.g. file: models/cart_recovery.xgb.json", at)
+		}
 	}
 	return ids
 }
