@@ -90,7 +90,8 @@ type Decision struct {
 	ContextWeight float64
 	// Probability is the probability that the policy chooses ActionID for
 	// this input: 1 when no adaptive model is among the contenders, else
-	// estimated from the adaptive model's extra draws.
+	// estimated from the adaptive model's extra draws; also set for a
+	// control-arm decision, 0 when every candidate was blocked.
 	Probability float64
 	// Model is "id@version" of the model that gave the propensity, "" none.
 	Model      string

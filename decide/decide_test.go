@@ -40,6 +40,7 @@ decide:
 	}{
 		{name: "weight beats value", trig: "t", want: "b", score: 3},
 		{name: "context weight", trig: "t", ctx: map[string]string{"reason": "billing"}, want: "a", score: 4},
+		{name: "no context: context weight 1", actions: []string{"a"}, want: "a", score: 2},
 		{name: "context weight other", trig: "t", ctx: map[string]string{"reason": "sales"}, want: "b", score: 3},
 		{name: "tie goes to the first in the catalogue", trig: "tie", want: "c", score: 2},
 		{name: "tie goes to the first listed", actions: []string{"d", "c"}, want: "d", score: 2},

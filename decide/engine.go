@@ -281,3 +281,7 @@ func FSLoader(fsys fs.FS) func(path, id, version string) (models.Scorer, error) 
 		return s, nil
 	}
 }
+
+// Opens reports whether an event of this type opens a decision: some
+// action lists it in `on`. It does not allocate.
+func (e *Engine) Opens(eventType []byte) bool { return len(e.byTrigger[string(eventType)]) > 0 }

@@ -120,7 +120,7 @@ func (v *vars) resolve(name string) (done bool, err error) {
 		if rest == "" || strings.Contains(rest, ".") {
 			return true, fmt.Errorf("write context.NAME, not %q", name)
 		}
-		va.kind, va.key, typ = varContext, rest, types.String
+		va.kind, va.key = varContext, rest // any: nil when absent
 	case "customer_id":
 		va.kind, typ = varCustomerID, types.String
 	default:
