@@ -37,32 +37,56 @@ func benchInput(t testing.TB) (*decide.Engine, *decide.Input) {
 	return e, in
 }
 
+// BenchmarkDecide measures one decision on one goroutine:
+//   - catalogue: all 25 example actions (the API with no channel): the
+//     cart_recovery fixture (or its challenger, by arm), the 3-class
+//     channel_choice fixture, 8 adaptive actions;
+//   - trigger: an add_to_cart event's 4 actions;
+//   - contested: 5 actions where adaptive ones can beat the model-scored
+//     one, so the probability takes the 16 extra Thompson draws.
 func BenchmarkDecide(b *testing.B) {
-	e, in := benchInput(b)
-	d := e.NewDecider()
-	var out decide.Decision
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		in.DecisionID[17] = byte(i)
-		d.Decide(in, &out)
+	for _, c := range []struct {
+		name    string
+		actions func(e *decide.Engine) []string
+	}{
+		{"catalogue", func(e *decide.Engine) []string { return e.Actions() }},
+		{"trigger", func(*decide.Engine) []string { return nil }},
+		{"contested", func(*decide.Engine) []string {
+			return []string{"cart_reminder_push", "cart_discount_web", "usage_upsell_app", "winback_email", "browse_banner_web"}
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			e, in := benchInput(b)
+			in.Actions = c.actions(e)
+			d := e.NewDecider()
+			var out decide.Decision
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				in.DecisionID[17] = byte(i)
+				d.Decide(in, &out)
+			}
+		})
 	}
 }
 
 func TestDecideAllocatesNothing(t *testing.T) {
 	e, in := benchInput(t)
-	d := e.NewDecider()
-	var out decide.Decision
-	d.Decide(in, &out)
-	if !out.Chosen {
-		t.Fatalf("the benchmark decision chose nothing: %s", out.Reason)
-	}
-	t.Logf("%s %s p=%v reasons=%q", out.ActionID, out.Model, out.Probability, out.Reasons)
-	n := testing.AllocsPerRun(200, func() {
-		in.DecisionID[17]++
+	for _, actions := range [][]string{e.Actions(), nil,
+		{"cart_reminder_push", "cart_discount_web", "usage_upsell_app", "winback_email", "browse_banner_web"}} {
+		in.Actions = actions
+		d := e.NewDecider()
+		var out decide.Decision
 		d.Decide(in, &out)
-	})
-	if n != 0 {
-		t.Fatalf("Decide allocates %v times per decision, want 0", n)
+		if !out.Chosen {
+			t.Fatalf("the benchmark decision chose nothing: %s", out.Reason)
+		}
+		n := testing.AllocsPerRun(200, func() {
+			in.DecisionID[17]++
+			d.Decide(in, &out)
+		})
+		if n != 0 {
+			t.Fatalf("Decide over %d actions allocates %v times per decision, want 0", len(actions), n)
+		}
 	}
 }
 

@@ -117,6 +117,8 @@ type Decider struct {
 	prop     []float64
 	base     []float64 // priority without the propensity (cw x value x weight)
 	cw       []float64
+	alpha    []float64 // adaptive candidates' posteriors
+	beta     []float64
 	block    []string
 	modelOut [][]float64
 	scored   []bool
@@ -139,6 +141,7 @@ func (e *Engine) NewDecider() *Decider {
 	d.cand, d.in = make([]int, 0, n), make([]bool, n)
 	d.prio, d.prop, d.base, d.cw = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	d.block = make([]string, n)
+	d.alpha, d.beta = make([]float64, n), make([]float64, n)
 	d.modelOut = make([][]float64, len(e.models))
 	for i := range e.models {
 		d.modelOut[i] = make([]float64, 0, e.models[i].outs)
@@ -283,7 +286,7 @@ func (d *Decider) evaluate(in *Input, i, k int, ar *arm, rng *models.Rand, out *
 	}
 	d.cw[k] = cw
 	d.base[k] = cw * a.value * a.weight
-	d.prop[k] = d.propensity(in, a, ar, rng)
+	d.prop[k] = d.propensity(in, k, a, ar, rng)
 	d.prio[k] = d.prop[k] * d.base[k]
 	d.block[k] = d.blocked(in, a)
 }
@@ -320,7 +323,7 @@ func (d *Decider) runFloat(p *vm.Program) float64 {
 }
 
 // propensity scores action a for the customer.
-func (d *Decider) propensity(in *Input, a *action, ar *arm, rng *models.Rand) float64 {
+func (d *Decider) propensity(in *Input, k int, a *action, ar *arm, rng *models.Rand) float64 {
 	m := a.model
 	if ar != nil && ar.model >= 0 && m >= 0 {
 		m = ar.model
@@ -329,8 +332,8 @@ func (d *Decider) propensity(in *Input, a *action, ar *arm, rng *models.Rand) fl
 	case m == noModel:
 		return 1
 	case m == adaptiveModel:
-		al, be := d.posterior(in, a)
-		return rng.Beta(al, be)
+		d.alpha[k], d.beta[k] = d.posterior(in, a)
+		return rng.Beta(d.alpha[k], d.beta[k])
 	}
 	out := d.score(in, m)
 	if a.output < len(out) && !math.IsNaN(out[a.output]) {
@@ -416,7 +419,7 @@ func (d *Decider) fillCandidates(out *Decision) {
 func (d *Decider) win(in *Input, out *Decision, k int, ar *arm) {
 	a := &d.e.actions[d.cand[k]]
 	d.describe(in, out, k)
-	out.Probability = d.probability(in, k, ar)
+	out.Probability = d.probability(in, k)
 	if ar != nil && ar.control {
 		out.Reason = ReasonControlArm
 		return

@@ -56,21 +56,29 @@ func taken(used []int, i int) bool {
 }
 
 // probability estimates the probability that the policy picks candidate
-// k. Only the adaptive model is random: with no adaptive contender the
-// choice is a deterministic argmax (ties go to the first in catalogue
-// order) and the probability is 1. Otherwise the adaptive contenders are
-// drawn again `draws` times from their posteriors, with seeds derived
-// from the decision id, and the probability is the share of the draws,
-// the real one included, that k wins. With draws: 0 it is -1 (unknown).
-func (d *Decider) probability(in *Input, k int, ar *arm) float64 {
-	adaptive := false
+// k. Only the adaptive model is random. An adaptive contender can win only
+// if its value x weight x context weight exceeds the best priority of the
+// deterministic contenders (a Beta draw is below 1); with no such
+// contender the choice is a deterministic argmax (ties go to the first
+// considered) and the probability is 1. Otherwise those contenders are
+// drawn again `draws` times from their posteriors, with seeds derived from
+// the decision id, and the probability is the share of the draws, the
+// real one included, that k wins. With draws: 0 it is -1 (unknown).
+func (d *Decider) probability(in *Input, k int) float64 {
+	floor := 0.0
 	for j, i := range d.cand {
-		if d.block[j] == "" && d.e.actions[i].model == adaptiveModel {
-			adaptive = true
+		if d.block[j] == "" && d.e.actions[i].model != adaptiveModel {
+			floor = max(floor, d.prio[j])
+		}
+	}
+	random := false
+	for j, i := range d.cand {
+		if d.block[j] == "" && d.e.actions[i].model == adaptiveModel && d.base[j] > floor {
+			random = true
 			break
 		}
 	}
-	if !adaptive {
+	if !random {
 		return 1
 	}
 	draws := d.e.adaptive.draws
@@ -86,9 +94,11 @@ func (d *Decider) probability(in *Input, k int, ar *arm) float64 {
 				continue
 			}
 			p := d.prio[j]
-			if a := &d.e.actions[i]; a.model == adaptiveModel {
-				al, be := d.posterior(in, a)
-				p = rng.Beta(al, be) * d.base[j]
+			if d.e.actions[i].model == adaptiveModel {
+				if d.base[j] <= floor {
+					continue // cannot win
+				}
+				p = rng.Beta(d.alpha[j], d.beta[j]) * d.base[j]
 			}
 			if best < 0 || p > bestPrio {
 				best, bestPrio = j, p
