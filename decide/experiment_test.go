@@ -154,3 +154,40 @@ func publish(t testing.TB, l *models.Learner, p int32, tally *models.Tally) {
 		t.Fatal(err)
 	}
 }
+
+func TestProbabilityMixed(t *testing.T) {
+	l := models.NewLearner()
+	tally := models.NewTally()
+	tally.Add("x", nil, 1000, 500) // about 0.5
+	publish(t, l, 0, tally)
+	f := newFixtureOpts(t, `
+decide:
+  adaptive: {draws: 64}
+  actions:
+    - {id: x, channel: web, on: [t], model: adaptive, value: 1}
+    - {id: low, channel: email, on: [t], value: 0.5, context_weight: 'context.v == "low" ? 1 : 4'}
+`, decide.Options{Learner: l})
+	// low at 0.5 x 4 = 2 > 1, the most x can reach: certain.
+	d := f.decide(decide.Input{Now: t0, Trigger: trigger("t", t0, nil)})
+	if d.ActionID != "low" || d.Probability != 1 {
+		t.Fatalf("chose %s with probability %v, want low with 1", d.ActionID, d.Probability)
+	}
+	// low at 0.5 against x's draws around 0.5: a coin flip, estimated.
+	wins, sum := 0, 0.0
+	const n = 1000
+	for range n {
+		d := f.decide(decide.Input{Now: t0, Trigger: trigger("t", t0, nil), Context: map[string]string{"v": "low"}})
+		if d.ActionID == "x" {
+			wins++
+			sum += d.Probability
+		} else {
+			sum += 1 - d.Probability
+		}
+		if d.Probability <= 0 || d.Probability >= 1 {
+			t.Fatalf("probability %v of a contested choice", d.Probability)
+		}
+	}
+	if share, est := float64(wins)/n, sum/n; math.Abs(share-0.5) > 0.06 || math.Abs(est-share) > 0.06 {
+		t.Fatalf("x won %.3f, estimated %.3f; want both about 0.5", share, est)
+	}
+}
