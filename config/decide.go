@@ -40,8 +40,9 @@ const AdaptiveModel = "adaptive"
 
 // Adaptive configures the Beta-Bernoulli Thompson-sampling model.
 type Adaptive struct {
-	// Segment is the profile attribute that splits the learning (one
-	// posterior per action and segment value). Empty: one segment.
+	// Segment is the profile attribute (a string) that splits the
+	// learning (one posterior per action and segment value). Empty, or a
+	// customer without the attribute: one segment, "".
 	Segment string `yaml:"segment"`
 	// Prior is the Beta prior every (action, segment) starts from.
 	Prior Prior `yaml:"prior"`
@@ -80,7 +81,7 @@ type Action struct {
 	ContextWeight string `yaml:"context_weight"`
 	// Value is the business value (>= 0).
 	Value float64 `yaml:"value"`
-	// Weight is the lever weight (> 0). Default 1.
+	// Weight is the lever weight (> 0). Default (or 0): 1.
 	Weight float64 `yaml:"weight"`
 	// TTL is how long the action stays valid. Default 24h.
 	TTL time.Duration `yaml:"ttl"`
