@@ -74,7 +74,7 @@ decide:
   actions:
     - {id: big_cart, channel: email, on: [t], eligible: 'features.cart_value_1h > 20 && profile.segment != "churned"', value: 1}
     - {id: loyal, channel: sms, on: [t], eligible: 'profile.tenure_days > 30', value: 2}
-    - {id: web_only, channel: web, on: [t], eligible: 'event.source == "web" && event.attrs.device == "mobile"', value: 0.5}
+    - {id: web_only, channel: web, on: [t], eligible: 'event.source == "web" && event.attrs?.device == "mobile"', value: 0.5}
 `)
 	f.c = nil
 	type want struct {

@@ -66,7 +66,7 @@ func flatName(n ast.Node) string {
 		return n.Value
 	case *ast.MemberNode:
 		p, ok := n.Property.(*ast.StringNode)
-		if !ok || n.Optional {
+		if !ok {
 			return ""
 		}
 		if base := flatName(n.Node); base != "" {
