@@ -31,6 +31,8 @@ type Config struct {
 	// Journeys are the declarative journeys (see config/journeys.go).
 	Journeys      []Journey     `yaml:"journeys"`
 	JourneyLimits JourneyLimits `yaml:"journey_limits"`
+	// Decide is next-best-action decisioning (config/decide.go).
+	Decide Decide `yaml:"decide"`
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
@@ -241,5 +243,6 @@ func Default() Config {
 
 		ReferenceCache: RefCache{MaxCost: defaultRefMaxCost, MaxCostBytes: 64e6},
 		JourneyLimits:  JourneyLimits{MaxActive: 3},
+		Decide:         defaultDecide(),
 	}
 }

@@ -74,6 +74,7 @@ func (c *Config) Validate() error {
 	k.profile()
 	k.reference()
 	k.journeys()
+	k.decide()
 	if c.Generator.Customers < 1 {
 		k.fail("generator.customers", "generator.customers must be at least 1, got %d; write e.g. customers: 1000000", c.Generator.Customers)
 	}

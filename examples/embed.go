@@ -19,3 +19,10 @@ var Reference embed.FS
 
 // ConfigName is the name used in messages about the embedded config.
 const ConfigName = "examples/meridian.yaml (embedded)"
+
+// Models holds the model files the example config names (models/*.json),
+// for running on the embedded defaults: paths in it are the config's
+// `file` values, e.g. models/cart_recovery.xgb.json.
+//
+//go:embed models/*.json
+var Models embed.FS
