@@ -15,7 +15,6 @@ import (
 
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/event"
-	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/broker"
 	"github.com/meridian/meridian/operators"
 	"github.com/meridian/meridian/pipeline"
@@ -188,15 +187,11 @@ func RunCore(app *config.Config, n int) (eventsPerSec, allocsPerEvent float64, e
 
 // newProcessor is one task's per-event steps on the application config.
 func newProcessor(app *config.Config) (*operators.Processor, error) {
-	rules, err := operators.NewRules(app.Rules)
+	env, err := pipeline.NewEnv(app, nil)
 	if err != nil {
 		return nil, err
 	}
-	set, err := features.NewSet(app)
-	if err != nil {
-		return nil, err
-	}
-	return operators.NewProcessor(rules, features.NewStore(set)), nil
+	return operators.NewProcessor(&env.Env), nil
 }
 
 // RunE2E produces n W1 records to a fresh embedded broker, then times a
@@ -351,11 +346,6 @@ func (s *sentTimes) get(id string) (time.Time, bool) {
 }
 
 func offerLoad(ctx context.Context, brokers []string, app *config.Config, rate int, d time.Duration, sent *sentTimes) error {
-	rules, err := operators.NewRules(app.Rules)
-	if err != nil {
-		return err
-	}
-	decider := rules.NewDecider()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(time.Millisecond))
 	if err != nil {
 		return err
@@ -365,7 +355,6 @@ func offerLoad(ctx context.Context, brokers []string, app *config.Config, rate i
 	var (
 		dec  operators.Decoder
 		ev   event.Event
-		act  operators.Action
 		rec  Record
 		n    int
 		tick = time.NewTicker(5 * time.Millisecond)
@@ -377,8 +366,9 @@ func offerLoad(ctx context.Context, brokers []string, app *config.Config, rate i
 		for ; n < due; n++ {
 			g.Next(now, &rec)
 			key, val := append([]byte(nil), rec.Key...), append([]byte(nil), rec.Value...)
-			// Only triggers are timed: the ones the rule step turns into actions.
-			if dec.Decode(key, val, &ev) == nil && decider.Decide(&ev, &act) {
+			// Every event is timed; an action names the event that triggered
+			// it (journey timers name none and are not timed).
+			if dec.Decode(key, val, &ev) == nil {
 				sent.put(string(ev.EventID), time.Now())
 			}
 			cl.Produce(ctx, &kgo.Record{Topic: rec.Topic, Key: key, Value: val}, nil)

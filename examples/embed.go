@@ -26,3 +26,10 @@ const ConfigName = "examples/meridian.yaml (embedded)"
 //
 //go:embed models/*.json
 var Models embed.FS
+
+// Files holds every file the example config names (models/ and
+// reference/), at the paths it gives them: what the pipeline reads when it
+// runs on the embedded config.
+//
+//go:embed models/*.json reference/*.csv
+var Files embed.FS

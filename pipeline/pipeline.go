@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -17,9 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/meridian/meridian/config"
-	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/metrics"
-	"github.com/meridian/meridian/operators"
 )
 
 // Options are the collaborators a Pipeline is given rather than creates.
@@ -33,9 +32,12 @@ type Options struct {
 	// Advertise is the HTTP address other instances forward requests for
 	// this instance's customers to; default: http.advertise or http.addr.
 	Advertise string
-	// Learning receives every partition's latest tally of what the
-	// adaptive models learned, as tasks publish them; nil ignores them.
-	Learning func(partition int32, tally []byte) error
+	// Env is the compiled configuration the tasks share; nil compiles cfg
+	// with NewEnv(cfg, Files).
+	Env *Env
+	// Files holds the model and reference files the config names, when
+	// they are not on disk beside it (the embedded example's).
+	Files fs.FS
 }
 
 // Pipeline consumes the input topics and runs one task per partition number.
@@ -44,8 +46,8 @@ type Pipeline struct {
 	log      *slog.Logger
 	reg      *metrics.Registry
 	now      func() time.Time
-	rules    *operators.Rules
-	features *features.Set
+	env      *Env
+	ownEnv   bool
 	cl       *kgo.Client
 	// sess is the transactional session in exactly_once mode (cl is its
 	// client), nil in at_least_once.
@@ -128,21 +130,21 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	rules, err := operators.NewRules(cfg.Rules)
-	if err != nil {
-		return nil, err
+	env, ownEnv := o.Env, false
+	if env == nil {
+		var err error
+		if env, err = NewEnv(cfg, o.Files); err != nil {
+			return nil, err
+		}
+		ownEnv = true
 	}
-	set, err := features.NewSet(cfg)
-	if err != nil {
-		return nil, err
-	}
-	p := &Pipeline{cfg: cfg, log: o.Logger, reg: o.Registry, now: o.Now, rules: rules, features: set,
+	p := &Pipeline{cfg: cfg, log: o.Logger, reg: o.Registry, now: o.Now, env: env, ownEnv: ownEnv,
 		tasks: make(map[int32]*task), owned: make(map[int32]map[string]bool),
 		failed: make(chan struct{}), changelogReady: make(chan struct{})}
 	p.produceCtx, p.produceCancel = context.WithCancel(context.Background())
 	p.runCtx, p.runCancel = context.WithCancel(context.Background())
 	p.m = newPipelineMetrics(p.reg)
-	p.learn = o.Learning
+	p.learn = env.Learner.Publish
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
 		return float64(p.customers())
 	})

@@ -12,7 +12,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/operators"
 	"github.com/meridian/meridian/sinks"
 )
@@ -71,7 +70,7 @@ func newTask(p *Pipeline, partition int32) *task {
 		next:    make(map[string]int64, len(p.cfg.Topics.Inputs)),
 		mailbox: make(chan func(), 16),
 		done:    make(chan struct{}),
-		proc:    operators.NewProcessor(p.rules, features.NewStore(p.features)),
+		proc:    operators.NewProcessor(&p.env.Env),
 		wm:      NewWatermark(p.cfg.EventTime.AllowedDisorder, p.cfg.EventTime.IdleAfter, p.now()),
 	}
 	t.wmNanos.Store(math.MinInt64)

@@ -11,9 +11,7 @@ import (
 	"github.com/meridian/meridian/api"
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/examples"
-	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/metrics"
-	"github.com/meridian/meridian/operators"
 	"github.com/meridian/meridian/pipeline"
 )
 
@@ -38,14 +36,16 @@ func loadConfig(path string) (*config.Config, error) {
 	return cfg, nil
 }
 
-// compiles checks what only compiling finds: feature expressions and rule
-// payload templates.
+// compiles checks what only compiling finds: feature and eligibility
+// expressions, journey conditions, payload templates, model and reference
+// files.
 func compiles(cfg *config.Config) error {
-	if _, err := features.NewSet(cfg); err != nil {
+	env, err := pipeline.NewEnv(cfg, nil)
+	if err != nil {
 		return err
 	}
-	_, err := operators.NewRules(cfg.Rules)
-	return err
+	env.Close()
+	return nil
 }
 
 func newLogger(w io.Writer) *slog.Logger {
@@ -139,7 +139,8 @@ func validateCmd(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if len(cfg.Brokers) > 0 {
 		brokers = fmt.Sprint(cfg.Brokers)
 	}
-	fmt.Fprintf(stdout, "%s: ok (brokers %s, inputs %v, actions %q, dead letters %q, %d features, %d rules)\n",
-		*cfgPath, brokers, cfg.Topics.Inputs, cfg.Topics.Actions, cfg.Topics.DeadLetter, len(cfg.Features), len(cfg.Rules))
+	fmt.Fprintf(stdout, "%s: ok (brokers %s, inputs %v, actions topic %q, dead letters %q, %d features, %d actions, %d models, %d journeys)\n",
+		*cfgPath, brokers, cfg.Topics.Inputs, cfg.Topics.Actions, cfg.Topics.DeadLetter, len(cfg.Features),
+		len(cfg.Decide.Actions), len(cfg.Decide.Models), len(cfg.Journeys))
 	return nil
 }
