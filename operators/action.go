@@ -27,7 +27,7 @@ type Action struct {
 	// Experiment and Arm the experiment arm; empty ones are encoded as null.
 	Journey, JourneyStep string
 	Experiment, Arm      string
-	Reasons []string
+	Reasons              []string
 	// Trigger is the event that caused the decision; an empty TriggerType
 	// (a request through the API) is encoded as null.
 	TriggerEventID []byte

@@ -16,9 +16,9 @@ type Recorder interface{}
 // recorder turns the Processor's steps into analytics rows.
 type recorder struct{ r Recorder }
 
-func (r *recorder) event(ev *event.Event)                                         {}
-func (r *recorder) outcome(ev *event.Event)                                       {}
-func (r *recorder) journeys(o *journeys.Output)                                   {}
+func (r *recorder) event(ev *event.Event)       {}
+func (r *recorder) outcome(ev *event.Event)     {}
+func (r *recorder) journeys(o *journeys.Output) {}
 func (r *recorder) decision(d *decide.Decision, ev *event.Event, origin, journey, step, channel string) {
 }
 func (r *recorder) action(a *Action) {}

@@ -42,13 +42,13 @@ type Options struct {
 
 // Pipeline consumes the input topics and runs one task per partition number.
 type Pipeline struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	reg      *metrics.Registry
-	now      func() time.Time
-	env      *Env
-	ownEnv   bool
-	cl       *kgo.Client
+	cfg    *config.Config
+	log    *slog.Logger
+	reg    *metrics.Registry
+	now    func() time.Time
+	env    *Env
+	ownEnv bool
+	cl     *kgo.Client
 	// sess is the transactional session in exactly_once mode (cl is its
 	// client), nil in at_least_once.
 	sess *kgo.GroupTransactSession
