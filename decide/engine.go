@@ -243,6 +243,18 @@ func (e *Engine) Actions() []string {
 	return out
 }
 
+// Channels are the channels the catalogue has actions on, each once, in
+// configuration order.
+func (e *Engine) Channels() []string {
+	var out []string
+	for i := range e.actions {
+		if !slices.Contains(out, e.actions[i].channel) {
+			out = append(out, e.actions[i].channel)
+		}
+	}
+	return out
+}
+
 // Models are the loaded models as id@version, in configuration order.
 func (e *Engine) Models() []string {
 	out := make([]string, len(e.models))

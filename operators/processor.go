@@ -135,7 +135,10 @@ func (p *Processor) Process(key, value []byte, watermark int64, out *Output) err
 		p.rec.journeys(&p.jout)
 	}
 	if e != nil && e.Opens(ev.Type) {
-		p.decideFor(ev, DecisionID(ev.CustomerID, ev.EventID, "decide"), "", "", nil, "")
+		p.in.Context = nil
+		if p.decideFor(ev, DecisionID(ev.CustomerID, ev.EventID, "decide"), "", "", nil, "") {
+			out.AddAction(&p.act)
+		}
 	}
 	return nil
 }
@@ -170,34 +173,63 @@ func (p *Processor) Act(r *journeys.Request) journeys.Result {
 		p.facts.reset(r.CustomerID, r.TS)
 	}
 	id := DecisionID(r.CustomerID, r.TriggerID, "journey")
-	p.decideFor(r.Event, id, r.Journey, r.Step, r.Actions, r.Channel)
-	res := journeys.Result{Reason: p.dn.Reason}
-	if p.dn.Chosen {
+	p.in.Context = nil
+	res := journeys.Result{}
+	if p.decideFor(r.Event, id, r.Journey, r.Step, r.Actions, r.Channel) {
+		p.out.AddAction(&p.act)
 		res.ActionID = p.dn.ActionID
 		res.DecisionID = p.dn.DecisionID[:]
 	}
+	res.Reason = p.dn.Reason
 	return res
 }
 
+// DecideAPI decides for a synchronous request (POST /v1/decide) at now
+// (Unix ns) and appends the answer to dst: the action record, or the
+// decision that chose nothing with its reason. The chosen action's contact
+// is reserved, so caps count it, but it is not written to the actions
+// topic: the caller acts on the answer. requestID makes the decision id
+// (it must not repeat).
+func (p *Processor) DecideAPI(dst, customerID []byte, channel string, context map[string]string, now int64, requestID []byte) []byte {
+	if p.engine() == nil {
+		return AppendNoAction(dst, DecisionID(customerID, requestID, "api"), "no decisioning configured")
+	}
+	p.facts.reset(customerID, now)
+	p.in.Context = context
+	id := DecisionID(customerID, requestID, "api")
+	chosen := p.decideFor(nil, id, "", "", nil, channel)
+	p.in.Context = nil
+	if !chosen {
+		return AppendNoAction(dst, id, p.dn.Reason)
+	}
+	return AppendAction(dst, &p.act)
+}
+
 // decideFor decides for the customer in p.facts, triggered by ev (nil for
-// a timer), and adds the chosen action to p.out.
-func (p *Processor) decideFor(ev *event.Event, id [DecisionIDLen]byte, journey, step string, actions []string, channel string) {
+// a timer or a request), with p.in.Context, and records the decision; it
+// reports whether an action was chosen, which is then in p.act.
+func (p *Processor) decideFor(ev *event.Event, id [DecisionIDLen]byte, journey, step string, actions []string, channel string) bool {
+	p.rec.begin()
+	features := p.facts.vector()
 	prof, _ := p.profile(p.facts.id)
 	p.in = decide.Input{DecisionID: id, CustomerID: p.facts.id, Trigger: ev, Now: p.facts.now,
-		Channel: channel, Actions: actions, Features: p.facts.vector(), Profile: prof,
-		Contacts: p.contacts, Send: true}
+		Channel: channel, Actions: actions, Features: features, Profile: prof,
+		Contacts: p.contacts, Send: true, Context: p.in.Context}
 	p.decider.Decide(&p.in, &p.dn)
 	origin := "event"
-	if journey != "" {
+	switch {
+	case journey != "":
 		origin = "journey"
+	case ev == nil:
+		origin = "api"
 	}
 	p.rec.decision(&p.dn, ev, origin, journey, step, channel)
 	if !p.dn.Chosen {
-		return
+		return false
 	}
 	fromDecision(&p.act, &p.dn, ev, journey, step)
 	p.rec.action(&p.act)
-	p.out.AddAction(&p.act)
+	return true
 }
 
 // fromDecision fills a with the action record of a decision that chose.

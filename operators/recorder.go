@@ -24,3 +24,4 @@ func (r *recorder) decision(d *decide.Decision, ev *event.Event, origin, journey
 func (r *recorder) action(a *Action) {}
 func (r *recorder) deadLetter(topic string, partition int32, offset int64, key, value []byte, reason string) {
 }
+func (r *recorder) begin() {}

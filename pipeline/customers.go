@@ -8,7 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/meridian/meridian/decide"
 	"github.com/meridian/meridian/features"
+	"github.com/meridian/meridian/journeys"
 	"github.com/meridian/meridian/operators"
 )
 
@@ -58,12 +60,22 @@ func (t *task) customerJSON(id string) []byte {
 	if !ok {
 		return nil
 	}
-	return appendView(nil, id, now, &v)
+	var js []journeys.InstanceView
+	if st := t.proc.Journeys(); st != nil {
+		js = st.View([]byte(id))
+	}
+	var sends []decide.Send
+	if e := t.p.env.Engine(); e != nil {
+		cv, _ := t.proc.Contacts().View(e, []byte(id))
+		sends = cv.Sends
+	}
+	return appendView(nil, id, now, &v, js, sends)
 }
 
-// appendView writes the contract's customer view. Journeys and recent
-// decisions are empty until those features land.
-func appendView(b []byte, id string, now int64, v *features.View) []byte {
+// appendView writes the contract's customer view: features, profile, the
+// customer's journeys (current step, and the ended ones kept while their
+// goal window is open) and recent sends, latest first.
+func appendView(b []byte, id string, now int64, v *features.View, js []journeys.InstanceView, sends []decide.Send) []byte {
 	b = append(b, `{"customer_id":`...)
 	b = operators.AppendJSONString(b, []byte(id))
 	b = append(b, `,"as_of":`...)
@@ -97,7 +109,52 @@ func appendView(b []byte, id string, now int64, v *features.View) []byte {
 		b = append(b, ':')
 		b = appendScalar(b, v.Consent[ch])
 	}
-	return append(b, `}},"journeys":[],"recent_decisions":[]}`...)
+	b = append(b, `}},"journeys":[`...)
+	for i, j := range js {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = operators.AppendJSONString(b, []byte(j.Journey))
+		b = append(b, `,"instance":`...)
+		b = operators.AppendJSONString(b, []byte(j.Instance))
+		b = append(b, `,"step":`...)
+		b = operators.AppendJSONString(b, []byte(j.Step))
+		b = append(b, `,"active":`...)
+		b = appendScalar(b, j.Active)
+		b = append(b, `,"entered_at":`...)
+		b = operators.AppendTimestamp(b, j.EnteredAt)
+		b = append(b, `,"step_entered_at":`...)
+		b = operators.AppendTimestamp(b, j.StepEnteredAt)
+		b = append(b, `,"next_timer":`...)
+		if j.NextTimer == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = operators.AppendTimestamp(b, j.NextTimer)
+		}
+		b = append(b, `,"last_action":`...)
+		if j.LastAction == "" {
+			b = append(b, "null"...)
+		} else {
+			b = operators.AppendJSONString(b, []byte(j.LastAction))
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `],"recent_decisions":[`...)
+	for i := range sends {
+		s := sends[len(sends)-1-i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"action_id":`...)
+		b = operators.AppendJSONString(b, []byte(s.Action))
+		b = append(b, `,"channel":`...)
+		b = operators.AppendJSONString(b, []byte(s.Channel))
+		b = append(b, `,"decided_at":`...)
+		b = operators.AppendTimestamp(b, s.At)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
 }
 
 func appendScalar(b []byte, v any) []byte {

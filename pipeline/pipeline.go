@@ -67,6 +67,7 @@ type Pipeline struct {
 	partitions atomic.Int32
 	owners     owners
 	advertise  string
+	started    time.Time
 	m          pipelineMetrics
 	learn      func(partition int32, tally []byte) error
 
@@ -145,6 +146,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	p.runCtx, p.runCancel = context.WithCancel(context.Background())
 	p.m = newPipelineMetrics(p.reg)
 	p.learn = env.Learner.Publish
+	p.started = o.Now()
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
 		return float64(p.customers())
 	})

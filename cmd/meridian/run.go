@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/meridian/meridian/api"
@@ -91,13 +94,22 @@ func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.
 	if err != nil {
 		return err
 	}
-	p, err := pipeline.New(cfg, pipeline.Options{Logger: log, Registry: reg, Brokers: brokers,
-		Advertise: cmp.Or(cfg.HTTP.Advertise, srv.Addr())})
+	env, err := pipeline.NewEnv(cfg, nil)
 	if err != nil {
 		srv.Close()
 		return usageError{err}
 	}
-	srv.Attach(p.Ready, p, nil, nil)
+	defer env.Close()
+	p, err := pipeline.New(cfg, pipeline.Options{Logger: log, Registry: reg, Brokers: brokers,
+		Advertise: cmp.Or(cfg.HTTP.Advertise, srv.Addr()), Env: env})
+	if err != nil {
+		srv.Close()
+		return usageError{err}
+	}
+	reload := reloader(cfg.Source(), env, log)
+	srv.Attach(p.Ready, p, p, reload)
+	stopHUP := onHangup(reload, log)
+	defer stopHUP()
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve() }()
 	log.Info("meridian started", "http", srv.Addr(), "inputs", cfg.Topics.Inputs, "group", cfg.Group)
@@ -117,6 +129,55 @@ func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.
 		log.Info("meridian stopped cleanly: batches in flight finished and offsets committed")
 	}
 	return runErr
+}
+
+// reloader re-reads the configuration file and replaces the decisioning
+// engine (models, catalogue, contact policy, experiments, reference
+// tables) at once; on any error the running one stays.
+func reloader(source string, env *pipeline.Env, log *slog.Logger) api.Reloader {
+	return func(context.Context) (string, error) {
+		path := source
+		if path == examples.ConfigName {
+			path = "" // the embedded example
+		}
+		var (
+			cfg *config.Config
+			err error
+		)
+		if path == "" {
+			cfg, err = config.Parse(examples.ConfigName, examples.Config)
+		} else {
+			cfg, err = config.Load(path)
+		}
+		if err == nil {
+			var summary string
+			if summary, err = env.Reload(cfg); err == nil {
+				log.Info("reloaded decisioning", "config", source, "loaded", summary)
+				return summary, nil
+			}
+		}
+		log.Error("reload refused; the running models and catalogue stay", "config", source, "err", err)
+		return "", err
+	}
+}
+
+// onHangup reloads on SIGHUP until the returned stop is called.
+func onHangup(reload api.Reloader, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Info("SIGHUP: reloading decisioning")
+				_, _ = reload(context.Background())
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
 }
 
 func validateCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
