@@ -14,7 +14,7 @@ build:
 demo: build
 	./$(BIN) dev --duration 30s --kafka-addr 127.0.0.1:0 --http 127.0.0.1:0
 
-## test: installs kcat when missing, then unit, integration and race tests.
+## test: installs kcat and clickhouse-server when missing, then unit, integration and race tests.
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
