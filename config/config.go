@@ -24,6 +24,7 @@ type Config struct {
 	Features  []Feature `yaml:"features"`
 	Profile   Profile   `yaml:"profile"`
 	Generator Generator `yaml:"generator"`
+	Analytics Analytics `yaml:"analytics"`
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
@@ -227,5 +228,6 @@ func Default() Config {
 		State:     State{CheckpointInterval: 5 * time.Second, Delivery: AtLeastOnce, ReadyLag: 10000},
 		HTTP:      HTTP{Addr: "127.0.0.1:8080"},
 		Generator: Generator{Seed: 1, Customers: 1000000, Rate: 1000},
+		Analytics: DefaultAnalytics(),
 	}
 }

@@ -72,6 +72,7 @@ func (c *Config) Validate() error {
 	k.rules()
 	k.features()
 	k.profile()
+	k.analytics()
 	if c.Generator.Customers < 1 {
 		k.fail("generator.customers", "generator.customers must be at least 1, got %d; write e.g. customers: 1000000", c.Generator.Customers)
 	}
