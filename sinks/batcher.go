@@ -1,0 +1,140 @@
+package sinks
+
+import (
+	"hash/maphash"
+	"math"
+	"time"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Batcher builds the Arrow batches of one pipeline task. It is not safe
+// for concurrent use: each task goroutine has its own, from
+// Sink.NewBatcher. A table's batch goes to the Sink when it reaches the
+// configured rows or bytes; Flush hands over every table's rows, and
+// MaybeFlush those older than the flush interval. Appending copies the
+// row's bytes into reused column builders and does not allocate per row
+// once the builders have grown to a batch's size.
+type Batcher struct {
+	sink     *Sink // nil: sink none, appends are dropped
+	maxRows  int
+	maxBytes int
+	interval time.Duration
+	// sample: keep an event when its hash is below sampleMax; all when
+	// sampleAll.
+	sampleAll bool
+	sampleMax uint64
+	seed      maphash.Seed
+	tables    [NumTables]tableBuilder
+	ev        eventCols
+	de        decisionCols
+	ac        actionCols
+	oc        outcomeCols
+	tr        transitionCols
+	dl        deadLetterCols
+}
+
+// tableBuilder is the state shared by every table's builders.
+type tableBuilder struct {
+	rb    *array.RecordBuilder
+	rows  int
+	bytes int
+	first time.Time // when the batch got its first row (MaybeFlush)
+}
+
+func newBatcher(s *Sink, maxRows, maxBytes int, interval time.Duration, sample float64) *Batcher {
+	b := &Batcher{sink: s, maxRows: maxRows, maxBytes: maxBytes, interval: interval,
+		sampleAll: sample >= 1, seed: maphash.MakeSeed()}
+	if sample > 0 && sample < 1 {
+		b.sampleMax = uint64(sample * math.MaxUint64)
+	}
+	mem := memory.DefaultAllocator
+	for t := range NumTables {
+		b.tables[t].rb = array.NewRecordBuilder(mem, schemas[t])
+		b.tables[t].rb.Reserve(min(maxRows, 1<<16))
+	}
+	b.ev.bind(b.tables[Events].rb)
+	b.de.bind(b.tables[Decisions].rb)
+	b.ac.bind(b.tables[Actions].rb)
+	b.oc.bind(b.tables[Outcomes].rb)
+	b.tr.bind(b.tables[Transitions].rb)
+	b.dl.bind(b.tables[DeadLetters].rb)
+	return b
+}
+
+// sampled reports whether the event (customer, event) is recorded. The
+// seed is fixed per process so the same event is always chosen the same way
+// within a run; a replay in another process may choose differently, which
+// keeps the share right and needs no coordination.
+func (b *Batcher) sampled(customer, event []byte) bool {
+	if b.sampleAll {
+		return true
+	}
+	if b.sampleMax == 0 {
+		return false
+	}
+	var h maphash.Hash
+	h.SetSeed(b.seed)
+	h.Write(customer)
+	h.WriteByte(0)
+	h.Write(event)
+	return h.Sum64() < b.sampleMax
+}
+
+// added counts a row of t of about n bytes and hands the batch over when
+// it is full.
+func (b *Batcher) added(t Table, n int) {
+	tb := &b.tables[t]
+	if tb.rows == 0 && b.interval > 0 {
+		tb.first = time.Now()
+	}
+	tb.rows++
+	tb.bytes += n
+	if tb.rows >= b.maxRows || tb.bytes >= b.maxBytes {
+		b.flushTable(t)
+	}
+}
+
+// Flush hands every table's rows to the Sink. The pipeline calls it at
+// checkpoints and on an idle tick.
+func (b *Batcher) Flush() {
+	for t := range NumTables {
+		b.flushTable(t)
+	}
+}
+
+// MaybeFlush hands over the tables whose oldest row is older than the
+// flush interval at now.
+func (b *Batcher) MaybeFlush(now time.Time) {
+	for t := range NumTables {
+		if tb := &b.tables[t]; tb.rows > 0 && now.Sub(tb.first) >= b.interval {
+			b.flushTable(t)
+		}
+	}
+}
+
+func (b *Batcher) flushTable(t Table) {
+	tb := &b.tables[t]
+	if tb.rows == 0 {
+		return
+	}
+	rec := tb.rb.NewRecordBatch()
+	tb.rows, tb.bytes = 0, 0
+	tb.rb.Reserve(min(b.maxRows, 1<<16))
+	b.sink.submit(t, rec)
+}
+
+// Pending is the number of rows of t not yet handed to the Sink.
+func (b *Batcher) Pending(t Table) int { return b.tables[t].rows }
+
+// bytesOf views s as bytes without copying; the builders only read it.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+func appendStr(sb *array.StringBuilder, s string) { sb.BinaryBuilder.Append(bytesOf(s)) }
+
+func appendBytes(sb *array.StringBuilder, p []byte) { sb.BinaryBuilder.Append(p) }
+
+func ts(v int64) arrow.Timestamp { return arrow.Timestamp(v) }
