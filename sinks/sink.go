@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/meridian/meridian/config"
 )
@@ -259,14 +261,51 @@ func (s *Sink) run() {
 	}
 }
 
+// Replay takes up to replayFiles spool files (about replayBytes of them)
+// at a time and writes each table's batches among them as one insert:
+// ClickHouse's cost is per insert, so a spool of many small batches drains
+// far faster than it filled. Within a table the order is kept.
+const (
+	replayFiles = 64
+	replayBytes = 32 << 20
+)
+
 // replayAll writes the spooled batches oldest first until the spool is
 // empty, a write fails or ctx ends.
 func (s *Sink) replayAll(ctx context.Context) error {
 	for ctx.Err() == nil {
-		e, ok := s.spool.oldest()
-		if !ok {
+		entries := s.spool.oldest(replayFiles, replayBytes)
+		if len(entries) == 0 {
 			return nil
 		}
+		var groups [NumTables][]spoolEntry
+		var order []Table
+		for _, e := range entries {
+			if len(groups[e.table]) == 0 {
+				order = append(order, e.table)
+			}
+			groups[e.table] = append(groups[e.table], e)
+		}
+		for _, t := range order {
+			if err := s.replayGroup(ctx, t, groups[t]); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// replayGroup writes spooled batches of one table as one batch and removes
+// their files.
+func (s *Sink) replayGroup(ctx context.Context, t Table, entries []spoolEntry) error {
+	recs := make([]arrow.RecordBatch, 0, len(entries))
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	kept := entries[:0:0]
+	for _, e := range entries {
 		rec, err := s.spool.read(e)
 		if err != nil {
 			// A damaged file can never be written: drop it, and say so.
@@ -276,15 +315,59 @@ func (s *Sink) replayAll(ctx context.Context) error {
 			s.spool.remove(e)
 			continue
 		}
-		err = s.write(ctx, e.table, rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		s.spool.remove(e)
-		s.replayed.Add(1)
+		recs = append(recs, rec)
+		kept = append(kept, e)
 	}
-	return ctx.Err()
+	if len(recs) == 0 {
+		return nil
+	}
+	rec, err := concat(t, recs)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, t, rec)
+	rec.Release()
+	if err != nil {
+		return err
+	}
+	for _, e := range kept {
+		s.spool.remove(e)
+	}
+	s.replayed.Add(int64(len(kept)))
+	return nil
+}
+
+// concat joins batches of one table into one.
+func concat(t Table, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	if len(recs) == 1 {
+		recs[0].Retain()
+		return recs[0], nil
+	}
+	schema := schemas[t]
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	parts := make([]arrow.Array, len(recs))
+	for i := range cols {
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		c, err := array.Concatenate(parts, memory.DefaultAllocator)
+		if err != nil {
+			for _, done := range cols[:i] {
+				done.Release()
+			}
+			return nil, fmt.Errorf("cannot join spooled %s batches: %w", t, err)
+		}
+		cols[i] = c
+	}
+	rec := array.NewRecordBatch(schema, cols, rows)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
 }
 
 // shutdown drains the queue: written when the writer works and nothing is

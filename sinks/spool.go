@@ -141,14 +141,21 @@ func (s *spool) writeFile(path string, rec arrow.RecordBatch) (int64, error) {
 	return 0, err
 }
 
-// oldest is the first spooled batch.
-func (s *spool) oldest() (spoolEntry, bool) {
+// oldest returns the first spooled batches, at most n of them and about
+// maxBytes of files, oldest first.
+func (s *spool) oldest(n int, maxBytes int64) []spoolEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.entries) == 0 {
-		return spoolEntry{}, false
+	var out []spoolEntry
+	var size int64
+	for _, e := range s.entries {
+		if len(out) == n || (len(out) > 0 && size+e.size > maxBytes) {
+			break
+		}
+		out = append(out, e)
+		size += e.size
 	}
-	return s.entries[0], true
+	return out
 }
 
 // read loads a spooled batch. Only the writer goroutine reads.
@@ -179,12 +186,12 @@ func (s *spool) read(e spoolEntry) (arrow.RecordBatch, error) {
 	return rec, nil
 }
 
-// remove deletes the oldest entry, e, once written.
+// remove deletes e, once written.
 func (s *spool) remove(e spoolEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.entries) > 0 && s.entries[0].seq == e.seq {
-		s.entries = s.entries[1:]
+	if i := slices.IndexFunc(s.entries, func(x spoolEntry) bool { return x.seq == e.seq }); i >= 0 {
+		s.entries = slices.Delete(s.entries, i, i+1)
 		s.bytes -= e.size
 	}
 	_ = os.Remove(e.path)
