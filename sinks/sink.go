@@ -75,9 +75,11 @@ type Sink struct {
 	spooled, replayed, dropped atomic.Int64
 	droppedRows, writeErrors   atomic.Int64
 	lastErr                    atomic.Pointer[string]
+	seq                        atomic.Uint64 // hand-over order of batches
 }
 
 type batch struct {
+	seq uint64 // order of hand-over, kept through the spool
 	t   Table
 	rec arrow.RecordBatch
 }
@@ -129,6 +131,7 @@ func NewWithWriter(cfg config.Analytics, w Writer, log *slog.Logger) (*Sink, err
 			"dir", cfg.Spool.Dir, "batches", n, "bytes", b)
 	}
 	s.spool = sp
+	s.seq.Store(sp.seq)
 	s.queue = make(chan batch, cfg.Queue)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	go s.run()
@@ -147,20 +150,34 @@ func (s *Sink) NewBatcher() *Batcher {
 // submit hands a finished batch over without blocking: to the queue, or to
 // the spool when the queue is full or the Sink is closed.
 func (s *Sink) submit(t Table, rec arrow.RecordBatch) {
+	b := batch{s.seq.Add(1), t, rec}
 	if !s.closed.Load() {
 		select {
-		case s.queue <- batch{t, rec}:
+		case s.queue <- b:
 			return
 		default:
 		}
 	}
-	s.toSpool(batch{t, rec})
+	s.toSpool(b)
+}
+
+// queueToSpool moves every queued batch to the spool, so that a replay
+// sees them in their place among the batches spooled by the Batchers.
+func (s *Sink) queueToSpool() {
+	for {
+		select {
+		case b := <-s.queue:
+			s.toSpool(b)
+		default:
+			return
+		}
+	}
 }
 
 // toSpool puts b in the spool, or counts it dropped.
 func (s *Sink) toSpool(b batch) {
 	defer b.rec.Release()
-	if err := s.spool.put(b.t, b.rec); err != nil {
+	if err := s.spool.put(b.seq, b.t, b.rec); err != nil {
 		s.dropped.Add(1)
 		s.droppedRows.Add(b.rec.NumRows())
 		s.noteErr(err)
@@ -274,6 +291,7 @@ const (
 // empty, a write fails or ctx ends.
 func (s *Sink) replayAll(ctx context.Context) error {
 	for ctx.Err() == nil {
+		s.queueToSpool()
 		entries := s.spool.oldest(replayFiles, replayBytes)
 		if len(entries) == 0 {
 			return nil

@@ -25,9 +25,10 @@ var errSpoolFull = errors.New("analytics spool is full (analytics.spool.max_byte
 const spoolExt = ".arrows.zst"
 
 // spool keeps batches on disk, one file each, named SEQ.TABLE.arrows.zst
-// so that a directory listing gives the order. It is bounded by bytes: a
-// batch that does not fit is refused (the newest is dropped, what is
-// already spooled is kept, so replay order stays whole). Files are
+// where SEQ is the order in which the Sink was handed the batch, so that
+// replay keeps each task's order. It is bounded by bytes: a batch that does
+// not fit when it reaches the spool is refused and dropped; what is
+// already spooled is kept. Files are
 // written to a temp name and renamed, so a crash leaves no half file under
 // a spool name.
 type spool struct {
@@ -37,7 +38,7 @@ type spool struct {
 	mu      sync.Mutex
 	entries []spoolEntry // oldest first
 	bytes   int64
-	seq     uint64
+	seq     uint64 // the highest seq found on disk at open
 	enc     *zstd.Encoder
 }
 
@@ -92,15 +93,15 @@ func (s *spool) size() (batches, bytes int64) {
 	return int64(len(s.entries)), s.bytes
 }
 
-// put writes rec to a new spool file behind the others.
-func (s *spool) put(t Table, rec arrow.RecordBatch) error {
+// put writes rec to a spool file in its place by seq, the order in which
+// the Sink was handed the batch.
+func (s *spool) put(seq uint64, t Table, rec arrow.RecordBatch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.maxBytes <= 0 || s.bytes >= s.maxBytes {
 		return errSpoolFull
 	}
-	s.seq++
-	name := fmt.Sprintf("%020d.%s%s", s.seq, t, spoolExt)
+	name := fmt.Sprintf("%020d.%s%s", seq, t, spoolExt)
 	path := filepath.Join(s.dir, name)
 	tmp := filepath.Join(s.dir, "."+name+".tmp")
 	size, err := s.writeFile(tmp, rec)
@@ -117,7 +118,9 @@ func (s *spool) put(t Table, rec arrow.RecordBatch) error {
 		}
 		return fmt.Errorf("cannot spool %s batch to %s: %w", t, s.dir, err)
 	}
-	s.entries = append(s.entries, spoolEntry{s.seq, t, path, size})
+	e := spoolEntry{seq, t, path, size}
+	i, _ := slices.BinarySearchFunc(s.entries, seq, func(x spoolEntry, seq uint64) int { return cmp.Compare(x.seq, seq) })
+	s.entries = slices.Insert(s.entries, i, e)
 	s.bytes += size
 	return nil
 }
