@@ -33,8 +33,13 @@ func testConfig(t testing.TB, addr string) config.Analytics {
 
 // startMigrated starts a ClickHouse server with the schema migrated.
 func startMigrated(t testing.TB) (*chtest.Server, config.Analytics, driver.Conn) {
+	return startMigratedDB(t, "mtest")
+}
+
+func startMigratedDB(t testing.TB, db string) (*chtest.Server, config.Analytics, driver.Conn) {
 	srv := chtest.Start(t)
 	cfg := testConfig(t, srv.Addr())
+	cfg.ClickHouse.Database = db
 	if _, _, err := Migrate(context.Background(), cfg.ClickHouse, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}

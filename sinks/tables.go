@@ -143,7 +143,7 @@ func createTable(db string, t Table, ttlSeconds int64) string {
 	for _, f := range schemas[t].Fields() {
 		fmt.Fprintf(&b, "    %s %s,\n", f.Name, chType(f.Type))
 		if f.Type.ID() == arrow.TIMESTAMP {
-			fmt.Fprintf(&b, "    %s DateTime DEFAULT toDateTime(intDiv(%s, 1000000000)),\n", chTimeName(f.Name), f.Name)
+			fmt.Fprintf(&b, "    %s DateTime('UTC') DEFAULT toDateTime(intDiv(%s, 1000000000), 'UTC'),\n", chTimeName(f.Name), f.Name)
 		}
 	}
 	s := strings.TrimSuffix(b.String(), ",\n") + "\n)"
