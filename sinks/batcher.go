@@ -1,7 +1,6 @@
 package sinks
 
 import (
-	"hash/maphash"
 	"math"
 	"time"
 	"unsafe"
@@ -27,7 +26,6 @@ type Batcher struct {
 	// sampleAll.
 	sampleAll bool
 	sampleMax uint64
-	seed      maphash.Seed
 	tables    [NumTables]tableBuilder
 	ev        eventCols
 	de        decisionCols
@@ -47,7 +45,7 @@ type tableBuilder struct {
 
 func newBatcher(s *Sink, maxRows, maxBytes int, interval time.Duration, sample float64) *Batcher {
 	b := &Batcher{sink: s, maxRows: maxRows, maxBytes: maxBytes, interval: interval,
-		sampleAll: sample >= 1, seed: maphash.MakeSeed()}
+		sampleAll: sample >= 1}
 	if sample > 0 && sample < 1 {
 		b.sampleMax = uint64(sample * math.MaxUint64)
 	}
@@ -65,10 +63,9 @@ func newBatcher(s *Sink, maxRows, maxBytes int, interval time.Duration, sample f
 	return b
 }
 
-// sampled reports whether the event (customer, event) is recorded. The
-// seed is fixed per process so the same event is always chosen the same way
-// within a run; a replay in another process may choose differently, which
-// keeps the share right and needs no coordination.
+// sampled reports whether the event (customer, event) is recorded: a
+// fixed hash (FNV-1a, mixed), so every instance and every replay chooses
+// the same events.
 func (b *Batcher) sampled(customer, event []byte) bool {
 	if b.sampleAll {
 		return true
@@ -76,12 +73,25 @@ func (b *Batcher) sampled(customer, event []byte) bool {
 	if b.sampleMax == 0 {
 		return false
 	}
-	var h maphash.Hash
-	h.SetSeed(b.seed)
-	h.Write(customer)
-	h.WriteByte(0)
-	h.Write(event)
-	return h.Sum64() < b.sampleMax
+	return sampleHash(customer, event) < b.sampleMax
+}
+
+func sampleHash(customer, event []byte) uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for _, c := range customer {
+		h = (h ^ uint64(c)) * prime
+	}
+	h = (h ^ 0xff) * prime
+	for _, c := range event {
+		h = (h ^ uint64(c)) * prime
+	}
+	// FNV's high bits mix poorly for short keys; finish like splitmix64.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
 }
 
 // added counts a row of t of about n bytes and hands the batch over when

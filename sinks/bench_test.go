@@ -12,7 +12,7 @@ import (
 type discard struct{}
 
 func (discard) Write(context.Context, Table, arrow.RecordBatch) error { return nil }
-func (discard) Close() error                                         { return nil }
+func (discard) Close() error                                          { return nil }
 
 func benchBatcher(tb testing.TB) *Batcher {
 	cfg := localConfig(tb)

@@ -196,6 +196,14 @@ func TestEventsSample(t *testing.T) {
 	if d := b.Pending(Events) - before; d != 0 && d != 2 {
 		t.Errorf("the same event was sampled differently twice (%d of 2 kept)", d)
 	}
+	// A second Batcher (another task, or a replay) chooses the same events.
+	b2 := s.NewBatcher()
+	for i := range n {
+		b2.AppendEvent(&EventRow{CustomerID: id("c", i%100), EventID: id("e", i)})
+	}
+	if b2.Pending(Events) != before {
+		t.Errorf("another Batcher kept %d events, the first %d", b2.Pending(Events), before)
+	}
 }
 
 // TestParquetRoundTrip writes through the Sink and reads the files back
@@ -291,4 +299,65 @@ func sumFloat(rec arrow.RecordBatch, col string) float64 {
 		s += v
 	}
 	return s
+}
+
+func TestMaybeFlushByAge(t *testing.T) {
+	cfg := localConfig(t)
+	cfg.Flush.Rows = 1000
+	cfg.Flush.Interval = time.Minute
+	w := &fakeWriter{}
+	s, err := NewWithWriter(cfg, w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.NewBatcher()
+	appendDecisions(b, 0, 5)
+	b.MaybeFlush(time.Now())
+	if b.Pending(Decisions) != 5 {
+		t.Fatalf("young rows flushed: %d pending", b.Pending(Decisions))
+	}
+	b.MaybeFlush(time.Now().Add(2 * time.Minute))
+	if b.Pending(Decisions) != 0 {
+		t.Fatalf("old rows not flushed: %d pending", b.Pending(Decisions))
+	}
+	closeSink(t, s)
+	if got := len(w.decisions()); got != 5 {
+		t.Errorf("%d rows written, want 5", got)
+	}
+}
+
+func TestFlushByBytes(t *testing.T) {
+	cfg := localConfig(t)
+	cfg.Flush.Rows = 1 << 20
+	cfg.Flush.Bytes = 4096
+	w := &fakeWriter{}
+	s, err := NewWithWriter(cfg, w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.NewBatcher()
+	big := make([]byte, 1000)
+	for i := range 10 {
+		b.AppendDeadLetter(&DeadLetterRow{Topic: "bss", Offset: int64(i), Value: big})
+	}
+	if p := b.Pending(DeadLetters); p == 0 || p >= 5 {
+		t.Errorf("%d rows of ~1 KB pending with a 4 KiB bound", p)
+	}
+	closeSink(t, s)
+}
+
+func TestCloseIsIdempotentAndLateBatchesSpool(t *testing.T) {
+	cfg := localConfig(t)
+	w := &fakeWriter{}
+	s, err := NewWithWriter(cfg, w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.NewBatcher()
+	closeSink(t, s)
+	closeSink(t, s)
+	appendDecisions(b, 0, 10) // a full batch after Close
+	if st := s.Stats(); st.SpoolBatches != 1 || st.Spooled != 1 {
+		t.Errorf("a batch handed over after Close is not in the spool: %+v", st)
+	}
 }
