@@ -29,6 +29,7 @@ bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./operators/ ./pipeline/ ./bench/
 	$(GO) test -run='^$$' -bench='Update|Vector' -benchmem ./features/
 	$(GO) test -run='^$$' -bench=StateBytes -benchtime=1x ./features/
+	$(GO) test -run='^$$' -bench='Append|ClickHouseInsert' -benchmem ./sinks/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
