@@ -41,6 +41,39 @@ type tableBuilder struct {
 	rows  int
 	bytes int
 	first time.Time // when the batch got its first row (MaybeFlush)
+	// dataLens are the byte lengths of the variable-width columns (and list
+	// values) of the last batch, to size the next one.
+	dataLens []int
+}
+
+// appendDataLens appends the data lengths of f's variable-width buffers.
+func appendDataLens(lens []int, f array.Builder) []int {
+	switch f := f.(type) {
+	case *array.StringBuilder:
+		return append(lens, f.DataLen())
+	case *array.BinaryBuilder:
+		return append(lens, f.DataLen())
+	case *array.ListBuilder:
+		lens = append(lens, f.ValueBuilder().Len())
+		return appendDataLens(lens, f.ValueBuilder())
+	}
+	return lens
+}
+
+// reserveData reserves in f what lens[i:] recorded, returning the next i.
+func reserveData(f array.Builder, lens []int, i int) int {
+	switch f := f.(type) {
+	case *array.StringBuilder:
+		f.ReserveData(lens[i])
+		return i + 1
+	case *array.BinaryBuilder:
+		f.ReserveData(lens[i])
+		return i + 1
+	case *array.ListBuilder:
+		f.ValueBuilder().Reserve(lens[i])
+		return reserveData(f.ValueBuilder(), lens, i+1)
+	}
+	return i
 }
 
 func newBatcher(s *Sink, maxRows, maxBytes int, interval time.Duration, sample float64) *Batcher {
@@ -131,9 +164,21 @@ func (b *Batcher) flushTable(t Table) {
 	if tb.rows == 0 {
 		return
 	}
+	rows := tb.rows
+	lens := tb.dataLens[:0]
+	for _, f := range tb.rb.Fields() {
+		lens = appendDataLens(lens, f)
+	}
 	rec := tb.rb.NewRecordBatch()
 	tb.rows, tb.bytes = 0, 0
-	tb.rb.Reserve(min(b.maxRows, 1<<16))
+	// Size the next batch like this one: the builders start with room for
+	// the rows and their bytes instead of growing (and copying) by doubling.
+	tb.rb.Reserve(min(max(rows, 64), b.maxRows, 1<<16))
+	i := 0
+	for _, f := range tb.rb.Fields() {
+		i = reserveData(f, lens, i)
+	}
+	tb.dataLens = lens
 	b.sink.submit(t, rec)
 }
 
