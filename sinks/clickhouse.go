@@ -2,6 +2,7 @@ package sinks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,13 @@ type ClickHouse struct {
 	conn   driver.Conn
 	insert [NumTables]string
 }
+
+// ClickHouse error codes that mean the schema is missing or old.
+const (
+	codeNoSuchColumn    = 16
+	codeUnknownTable    = 60
+	codeUnknownDatabase = 81
+)
 
 // NewClickHouse returns a ClickHouse writer for cfg. It does not connect
 // until the first write, so a server that is away delays nothing.
@@ -62,6 +70,10 @@ func openClickHouse(cfg config.ClickHouse) (driver.Conn, error) {
 func (c *ClickHouse) Write(ctx context.Context, t Table, rec arrow.RecordBatch) error {
 	b, err := c.conn.PrepareBatch(ctx, c.insert[t])
 	if err != nil {
+		var ex *clickhouse.Exception
+		if errors.As(err, &ex) && (ex.Code == codeUnknownTable || ex.Code == codeUnknownDatabase || ex.Code == codeNoSuchColumn) {
+			return fmt.Errorf("%w; run `meridian clickhouse migrate` to create or upgrade the tables", err)
+		}
 		return err
 	}
 	for i, col := range rec.Columns() {

@@ -2,7 +2,10 @@ package sinks
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/meridian/meridian/internal/chtest"
 )
 
 func TestClickHouseRoundTrip(t *testing.T) {
@@ -58,5 +61,23 @@ func TestClickHouseRoundTrip(t *testing.T) {
 	// 18 batches into a queue of 8: the overflow went through the spool.
 	if st.Rows[Decisions] != n || st.Spooled != st.Replayed || st.SpoolBatches != 0 || st.WriteErrors != 0 || st.Dropped != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestClickHouseWithoutMigrateSaysSo(t *testing.T) {
+	srv := chtest.Start(t)
+	cfg := testConfig(t, srv.Addr())
+	w, err := NewClickHouse(cfg.ClickHouse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	b := newBatcher(&Sink{}, 100, 1<<20, 0, 1)
+	b.AppendDecision(&DecisionRow{DecisionID: []byte("d")})
+	rec := b.tables[Decisions].rb.NewRecordBatch()
+	defer rec.Release()
+	err = w.Write(context.Background(), Decisions, rec)
+	if err == nil || !strings.Contains(err.Error(), "meridian clickhouse migrate") {
+		t.Fatalf("write before migrate: %v, want an error saying to run migrate", err)
 	}
 }
