@@ -14,7 +14,7 @@ build:
 demo: build
 	./$(BIN) dev --duration 30s --kafka-addr 127.0.0.1:0 --http 127.0.0.1:0
 
-## test: installs kcat when missing, then unit, integration and race tests.
+## test: installs kcat and clickhouse-server when missing, then unit, integration and race tests.
 test: test-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
@@ -29,6 +29,7 @@ bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./operators/ ./pipeline/ ./bench/
 	$(GO) test -run='^$$' -bench='Update|Vector' -benchmem ./features/
 	$(GO) test -run='^$$' -bench=StateBytes -benchtime=1x ./features/
+	$(GO) test -run='^$$' -bench='Append|ClickHouseInsert' -benchmem ./sinks/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi

@@ -32,7 +32,8 @@ type Config struct {
 	Journeys      []Journey     `yaml:"journeys"`
 	JourneyLimits JourneyLimits `yaml:"journey_limits"`
 	// Decide is next-best-action decisioning (config/decide.go).
-	Decide Decide `yaml:"decide"`
+	Decide    Decide    `yaml:"decide"`
+	Analytics Analytics `yaml:"analytics"`
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
@@ -244,5 +245,6 @@ func Default() Config {
 		ReferenceCache: RefCache{MaxCost: defaultRefMaxCost, MaxCostBytes: 64e6},
 		JourneyLimits:  JourneyLimits{MaxActive: 3},
 		Decide:         defaultDecide(),
+		Analytics:      DefaultAnalytics(),
 	}
 }

@@ -171,5 +171,9 @@ func (c *Config) Redacted() Config {
 	if r.Kafka.SASL.Password != "" {
 		r.Kafka.SASL.Password = "***"
 	}
+	r.Analytics.ClickHouse.Addr = slices.Clone(c.Analytics.ClickHouse.Addr)
+	if r.Analytics.ClickHouse.Password != "" {
+		r.Analytics.ClickHouse.Password = "***"
+	}
 	return r
 }

@@ -68,7 +68,7 @@ func TestParseErrors(t *testing.T) {
 	f("unknown key, far", "http:\n  port: 8080\n",
 		`meridian.yaml:2:3: unknown key "port" in http; valid keys: addr, advertise`)
 	f("unknown key, top level", "client-id: x\n",
-		`meridian.yaml:1:1: unknown key "client-id" at top level; did you mean "client_id"? valid keys: brokers, client_id, group, kafka, topics, event_time, pipeline, state, http, rules, features, profile, generator, reference, reference_cache, journeys, journey_limits, decide`)
+		`meridian.yaml:1:1: unknown key "client-id" at top level; did you mean "client_id"? valid keys: brokers, client_id, group, kafka, topics, event_time, pipeline, state, http, rules, features, profile, generator, reference, reference_cache, journeys, journey_limits, decide, analytics`)
 	f("unknown key in rule", "rules:\n  - id: a\n    event: e\n    action: a\n    channel: sms\n    chanel: sms\n",
 		`meridian.yaml:6:5: unknown key "chanel" in rules[0]; did you mean "channel"? valid keys: id, event, action, channel, value, weight, ttl, payload`)
 

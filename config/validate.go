@@ -75,6 +75,7 @@ func (c *Config) Validate() error {
 	k.reference()
 	k.journeys()
 	k.decide()
+	k.analytics()
 	if c.Generator.Customers < 1 {
 		k.fail("generator.customers", "generator.customers must be at least 1, got %d; write e.g. customers: 1000000", c.Generator.Customers)
 	}

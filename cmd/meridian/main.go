@@ -39,6 +39,7 @@ var commands = []command{
 	{"validate", "check a config file without starting anything", validateCmd},
 	{"bench", "measure the standard figures and print them as one JSON line", benchCmd},
 	{"model", "model tools: `model score` scores a CSV, for parity checks", modelCmd},
+	{"clickhouse", "analytics tables: `clickhouse migrate` creates or upgrades them", clickhouseCmd},
 }
 
 func main() {
@@ -84,7 +85,7 @@ Usage: meridian <command> [flags]
 Commands:
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Run "meridian <command> --help" for a command's flags.
