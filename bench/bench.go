@@ -191,7 +191,7 @@ func newProcessor(app *config.Config) (*operators.Processor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return operators.NewProcessor(&env.Env), nil
+	return operators.NewProcessor(&env.Env, nil), nil
 }
 
 // RunE2E produces n W1 records to a fresh embedded broker, then times a

@@ -55,6 +55,10 @@ type Input struct {
 	Contacts *Contacts
 	// Send reserves the chosen action's contact; false is a dry run.
 	Send bool
+	// Inbound is a contact the customer started (a call, a visit: POST
+	// /v1/decide): quiet hours, which keep us from disturbing, do not
+	// apply; consent, suppression and caps do.
+	Inbound bool
 }
 
 // Candidate is one action considered by a decision.
@@ -392,7 +396,7 @@ func (d *Decider) blocked(in *Input, a *action) string {
 		return ReasonSuppressed
 	}
 	pol := &d.e.policy
-	if a.quiet && pol.quietOn {
+	if a.quiet && pol.quietOn && !in.Inbound {
 		loc, _ := d.location(in.Profile)
 		if pol.quiet(localMinute(in.Now, loc)) {
 			return ReasonQuietHours
@@ -488,7 +492,7 @@ func (d *Decider) capState(in *Input, a *action, out *Decision) {
 		d.reasons = append(d.reasons, d.text(start))
 	}
 	out.CapState = d.caps
-	if a.quiet && d.e.policy.quietOn {
+	if a.quiet && d.e.policy.quietOn && !in.Inbound {
 		if _, fallback := d.location(in.Profile); fallback {
 			d.reasons = append(d.reasons, d.e.policy.fallbackReason)
 		}

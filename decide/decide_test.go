@@ -250,6 +250,10 @@ func TestQuietHours(t *testing.T) {
 		if d := f.decide(decide.Input{Now: now, Trigger: trigger("e", now, nil), Profile: f.profile(prof)}); d.Reason != decide.ReasonChosen {
 			t.Errorf("email at %s: %s", c.utc, d.Reason)
 		}
+		// An inbound contact (the customer calls) is never quiet.
+		if d := f.decide(decide.Input{Now: now, Trigger: trigger("s", now, nil), Profile: f.profile(prof), Inbound: true}); d.Reason != decide.ReasonChosen {
+			t.Errorf("inbound at %s: %s", c.utc, d.Reason)
+		}
 	}
 }
 

@@ -21,8 +21,6 @@ type Env struct {
 	Decide *atomic.Pointer[decide.Engine]
 	// Journeys runs the configured journeys; nil runs none.
 	Journeys *journeys.Engine
-	// Record receives the analytics rows; nil records nothing.
-	Record Recorder
 }
 
 // Prefixes of the changelog keys of the state sections beside the
@@ -64,8 +62,9 @@ type Processor struct {
 	rec recorder
 }
 
-// NewProcessor returns a Processor for one task.
-func NewProcessor(env *Env) *Processor {
+// NewProcessor returns a Processor for one task, recording analytics rows
+// to rec (nil records nothing).
+func NewProcessor(env *Env, rec Recorder) *Processor {
 	p := &Processor{env: env, tally: models.NewTally()}
 	if env.Features != nil {
 		p.store = features.NewStore(env.Features)
@@ -78,7 +77,7 @@ func NewProcessor(env *Env) *Processor {
 		p.jstate = env.Journeys.NewState()
 		p.sections = append(p.sections, Section{Prefix: journeysPrefix, State: p.jstate})
 	}
-	p.rec.r = env.Record
+	p.rec.r = rec
 	p.engine()
 	return p
 }
@@ -98,6 +97,11 @@ func (p *Processor) engine() *decide.Engine {
 		p.contacts.SetKeep(e.Horizon())
 	}
 	return e
+}
+
+// SetInput says where the next record comes from, for its analytics row.
+func (p *Processor) SetInput(topic string, partition int32, offset int64) {
+	p.rec.topic, p.rec.partition, p.rec.offset = topic, partition, offset
 }
 
 // Process decodes one record, updates the customer's state and decides on
@@ -214,7 +218,7 @@ func (p *Processor) decideFor(ev *event.Event, id [DecisionIDLen]byte, journey, 
 	prof, _ := p.profile(p.facts.id)
 	p.in = decide.Input{DecisionID: id, CustomerID: p.facts.id, Trigger: ev, Now: p.facts.now,
 		Channel: channel, Actions: actions, Features: features, Profile: prof,
-		Contacts: p.contacts, Send: true, Context: p.in.Context}
+		Contacts: p.contacts, Send: true, Context: p.in.Context, Inbound: ev == nil && journey == ""}
 	p.decider.Decide(&p.in, &p.dn)
 	origin := "event"
 	switch {

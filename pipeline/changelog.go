@@ -268,6 +268,11 @@ func (t *task) apply(r *kgo.Record) error {
 // Only then may the offsets be committed: committed offsets never run ahead
 // of durable state.
 func (t *task) checkpoint(ctx context.Context) error {
+	if t.rows != nil {
+		// Analytics rows go with every checkpoint: they never hold one up
+		// (the sink queues or spools them).
+		t.rows.Flush()
+	}
 	t.ckpt = t.ckpt[:0]
 	for _, sec := range t.proc.Sections() {
 		t.ckpt = appendDirty(t.ckpt, t.codec, sec, t.p.cfg.Topics.Changelog, t.partition)

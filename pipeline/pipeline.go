@@ -19,6 +19,7 @@ import (
 
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/internal/metrics"
+	"github.com/meridian/meridian/sinks"
 )
 
 // Options are the collaborators a Pipeline is given rather than creates.
@@ -38,6 +39,9 @@ type Options struct {
 	// Files holds the model and reference files the config names, when
 	// they are not on disk beside it (the embedded example's).
 	Files fs.FS
+	// Analytics receives the analytics rows of every task; nil records
+	// none.
+	Analytics *sinks.Sink
 }
 
 // Pipeline consumes the input topics and runs one task per partition number.
@@ -68,6 +72,7 @@ type Pipeline struct {
 	owners     owners
 	advertise  string
 	started    time.Time
+	analytics  *sinks.Sink
 	m          pipelineMetrics
 	learn      func(partition int32, tally []byte) error
 
@@ -147,6 +152,7 @@ func New(cfg *config.Config, o Options) (*Pipeline, error) {
 	p.m = newPipelineMetrics(p.reg)
 	p.learn = env.Learner.Publish
 	p.started = o.Now()
+	p.analytics = o.Analytics
 	p.reg.GaugeFunc("meridian_customers", "Customers with state in this instance's tasks.", func() float64 {
 		return float64(p.customers())
 	})

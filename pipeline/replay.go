@@ -37,7 +37,7 @@ func Replay(cfg *config.Config, env *Env, recs []*kgo.Record, emit func(key, val
 		slices.SortStableFunc(rs, func(a, b *kgo.Record) int {
 			return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Offset, b.Offset))
 		})
-		proc := operators.NewProcessor(&env.Env)
+		proc := operators.NewProcessor(&env.Env, nil)
 		wm := NewWatermark(cfg.EventTime.AllowedDisorder, cfg.EventTime.IdleAfter, epoch)
 		var out operators.Output
 		flush := func() {

@@ -58,6 +58,8 @@ type task struct {
 	recs []kgo.Record
 	out  []*kgo.Record
 	outp operators.Output
+	// rows builds the task's analytics batches; nil records none.
+	rows *sinks.Batcher
 }
 
 func newTask(p *Pipeline, partition int32) *task {
@@ -70,9 +72,14 @@ func newTask(p *Pipeline, partition int32) *task {
 		next:    make(map[string]int64, len(p.cfg.Topics.Inputs)),
 		mailbox: make(chan func(), 16),
 		done:    make(chan struct{}),
-		proc:    operators.NewProcessor(&p.env.Env),
 		wm:      NewWatermark(p.cfg.EventTime.AllowedDisorder, p.cfg.EventTime.IdleAfter, p.now()),
 	}
+	var rec operators.Recorder
+	if p.analytics != nil {
+		t.rows = p.analytics.NewBatcher()
+		rec = t.rows
+	}
+	t.proc = operators.NewProcessor(&p.env.Env, rec)
 	t.wmNanos.Store(math.MinInt64)
 	p.reg.GaugeFunc("meridian_watermark_seconds",
 		"Event-time watermark of the partition, Unix seconds (the highest event time minus the allowed disorder, or the wall clock when idle).",
@@ -128,6 +135,9 @@ func (t *task) onTick() {
 	}
 	t.outp.Reset()
 	t.proc.Advance(t.wm.Current(), &t.outp)
+	if t.rows != nil {
+		t.rows.MaybeFlush(now)
+	}
 	if t.outp.Len() == 0 {
 		return
 	}
@@ -280,6 +290,7 @@ func (t *task) decideBatch(batch []*kgo.Record) (dead uint64) {
 		if t.restored != nil && r.Offset < t.restored[r.Topic] {
 			continue // already in the restored state: replayed after a crash
 		}
+		t.proc.SetInput(r.Topic, r.Partition, r.Offset)
 		err := t.proc.Process(r.Key, r.Value, t.wm.Current(), &t.outp)
 		if err != nil {
 			rec := &t.recs[dead]

@@ -90,7 +90,7 @@ func runDev(ctx context.Context, cfg *config.Config, f devFlags, stdout, stderr 
 	var pl *pipeline.Pipeline
 	err = serve(ctx, cfg, addrs, log, func(p *pipeline.Pipeline, httpAddr string) {
 		pl = p
-		fmt.Fprintf(stdout, "HTTP on http://%s (/healthz /readyz /metrics /v1/customers/{id}); generator at %d events/s\n", httpAddr, f.rate)
+		fmt.Fprintf(stdout, "HTTP on http://%s (/healthz /readyz /metrics /v1/customers/{id} POST /v1/decide); generator at %d events/s\n", httpAddr, f.rate)
 		if f.rate > 0 {
 			wg.Add(1)
 			go func() { defer wg.Done(); genErr <- generate(ctx, cfg, addrs, f.rate) }()

@@ -100,8 +100,14 @@ func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.
 		return usageError{err}
 	}
 	defer env.Close()
+	rows, err := startAnalytics(cfg, reg, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer closeAnalytics(rows, log)
 	p, err := pipeline.New(cfg, pipeline.Options{Logger: log, Registry: reg, Brokers: brokers,
-		Advertise: cmp.Or(cfg.HTTP.Advertise, srv.Addr()), Env: env})
+		Advertise: cmp.Or(cfg.HTTP.Advertise, srv.Addr()), Env: env, Analytics: rows})
 	if err != nil {
 		srv.Close()
 		return usageError{err}

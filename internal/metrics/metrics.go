@@ -78,6 +78,16 @@ func (r *Registry) GaugeFunc(name, help string, fn func() float64, labels ...str
 	r.mu.Unlock()
 }
 
+// CounterFunc registers a counter read from fn at scrape time (a running
+// total another component keeps), replacing any earlier one with the same
+// labels.
+func (r *Registry) CounterFunc(name, help string, fn func() float64, labels ...string) {
+	s := r.series(name, help, "counter", labels, func(*series) {})
+	r.mu.Lock()
+	s.fn = fn
+	r.mu.Unlock()
+}
+
 func (r *Registry) series(name, help, kind string, labels []string, init func(*series)) *series {
 	if len(labels)%2 != 0 {
 		panic("BUG: metrics labels must be name/value pairs")
