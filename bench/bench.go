@@ -77,6 +77,11 @@ type Result struct {
 	StateCustomers          int     `json:"state_customers"`
 	RestoreSeconds          float64 `json:"restore_seconds"`
 	RestoredCustomers       int     `json:"restored_customers"`
+	DecideAPIP50Ms          float64 `json:"decide_api_p50_ms"`
+	DecideAPIP99Ms          float64 `json:"decide_api_p99_ms"`
+	DecideAPIPerSec         float64 `json:"decide_api_requests_per_sec"`
+	DecideAPIWorkers        int     `json:"decide_api_concurrency"`
+	DecideAPIErrors         int     `json:"decide_api_errors"`
 	LatencySamples          int     `json:"latency_samples"`
 	CoreEvents              int     `json:"core_events"`
 	E2EEvents               int     `json:"e2e_events"`
@@ -120,6 +125,17 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return r, err
 	}
 	r.LatencyP50Ms, r.LatencyP99Ms, r.LatencyP999Ms = quantileMs(lat, 0.5), quantileMs(lat, 0.99), quantileMs(lat, 0.999)
+	apiFor := 20 * time.Second
+	if cfg.Quick {
+		apiFor = 5 * time.Second
+	}
+	r.DecideAPIWorkers = 16
+	cfg.Logger.Info("bench: POST /v1/decide under concurrent load", "clients", r.DecideAPIWorkers, "for", apiFor)
+	da, err := RunDecideAPI(ctx, cfg.App, 100_000, r.DecideAPIWorkers, apiFor)
+	if err != nil {
+		return r, err
+	}
+	r.DecideAPIP50Ms, r.DecideAPIP99Ms, r.DecideAPIPerSec, r.DecideAPIErrors = da.P50Ms, da.P99Ms, da.PerSec, da.Errors
 	return r, nil
 }
 
