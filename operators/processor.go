@@ -59,7 +59,9 @@ type Processor struct {
 	// out is the Output of the Process or Advance call in progress, for
 	// Act, which journeys call back.
 	out *Output
-	rec recorder
+	// advancing is the watermark of the Advance call in progress.
+	advancing int64
+	rec       recorder
 }
 
 // NewProcessor returns a Processor for one task, recording analytics rows
@@ -155,14 +157,15 @@ func (p *Processor) Advance(watermark int64, out *Output) {
 	}
 	p.out = out
 	p.engine()
+	p.advancing = watermark
 	p.jstate.Advance(watermark, p.factsOf, p, &p.jout)
 	p.rec.journeys(&p.jout)
 }
 
 // factsOf is the journeys' view of a customer's features and profile as
-// of the timer being fired.
+// of the watermark that fires the timer.
 func (p *Processor) factsOf(customerID []byte) journeys.Facts {
-	p.facts.reset(customerID, p.facts.now)
+	p.facts.reset(customerID, p.advancing)
 	return &p.facts
 }
 
