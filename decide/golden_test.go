@@ -27,6 +27,9 @@ type step struct {
 	attrs map[string]any
 	api   map[string]string // a POST /v1/decide context: no trigger
 	ch    string
+	// step, when set, decides among these actions as a journey step
+	// triggered by the event does.
+	step []string
 }
 
 // TestGoldenExample runs a day of three customers through the example
@@ -46,13 +49,13 @@ func TestGoldenExample(t *testing.T) {
 		{cust: "c-berlin", at: "2026-03-02T08:00:00Z", typ: "profile_updated", attrs: map[string]any{"segment": "vip", "timezone": "Europe/Berlin", "tenure_days": 412, "plan": "basic"}},
 		{cust: "c-kolkata", at: "2026-03-02T08:00:00Z", typ: "profile_updated", attrs: map[string]any{"segment": "retail", "timezone": "Asia/Kolkata", "tenure_days": 40, "plan": "unlimited-5g"}},
 		{cust: "c-kolkata", at: "2026-03-02T08:00:00Z", typ: "consent_changed", attrs: map[string]any{"channel": "email", "granted": false}},
-		{cust: "c-berlin", at: "2026-03-02T09:00:00Z", typ: "add_to_cart", attrs: map[string]any{"sku": "SKU-19", "price": 19.99, "qty": 2}},
-		{cust: "c-berlin", at: "2026-03-02T09:05:00Z", typ: "add_to_cart", attrs: map[string]any{"sku": "SKU-77", "price": 89.5, "qty": 1}},
+		{cust: "c-berlin", at: "2026-03-02T09:00:00Z", typ: "add_to_cart", attrs: map[string]any{"sku": "SKU-19", "price": 19.99, "qty": 2}, step: []string{"cart_reminder_email", "cart_reminder_push", "cart_offer_sms"}},
+		{cust: "c-berlin", at: "2026-03-02T09:05:00Z", typ: "add_to_cart", attrs: map[string]any{"sku": "SKU-77", "price": 89.5, "qty": 1}, step: []string{"cart_reminder_email", "cart_reminder_push", "cart_offer_sms"}},
 		{cust: "c-berlin", at: "2026-03-02T09:06:00Z", typ: "action_dismissed", attrs: map[string]any{"action_id": "cart_reminder_email", "decision_id": "d-1"}},
-		{cust: "c-berlin", at: "2026-03-02T09:10:00Z", typ: "add_to_cart", attrs: map[string]any{"sku": "SKU-80", "price": 5, "qty": 1}},
-		{cust: "c-kolkata", at: "2026-03-02T16:00:00Z", typ: "payment_failed", attrs: map[string]any{"invoice_id": "INV-1", "amount": 42.5, "reason": "card_expired"}},
-		{cust: "c-kolkata", at: "2026-03-03T02:00:00Z", typ: "payment_failed", attrs: map[string]any{"invoice_id": "INV-1", "amount": 42.5, "reason": "card_expired"}},
-		{cust: "c-kolkata", at: "2026-03-03T06:00:00Z", typ: "payment_failed", attrs: map[string]any{"invoice_id": "INV-1", "amount": 42.5, "reason": "card_expired"}},
+		{cust: "c-berlin", at: "2026-03-02T09:10:00Z", typ: "add_to_cart", attrs: map[string]any{"sku": "SKU-80", "price": 5, "qty": 1}, step: []string{"cart_reminder_email", "cart_reminder_push", "cart_offer_sms"}},
+		{cust: "c-kolkata", at: "2026-03-02T16:00:00Z", typ: "payment_failed", attrs: map[string]any{"invoice_id": "INV-1", "amount": 42.5, "reason": "card_expired"}, step: []string{"payment_selfservice_sms", "payment_callback"}},
+		{cust: "c-kolkata", at: "2026-03-03T02:00:00Z", typ: "payment_failed", attrs: map[string]any{"invoice_id": "INV-1", "amount": 42.5, "reason": "card_expired"}, step: []string{"payment_selfservice_sms", "payment_callback"}},
+		{cust: "c-kolkata", at: "2026-03-03T06:00:00Z", typ: "payment_failed", attrs: map[string]any{"invoice_id": "INV-1", "amount": 42.5, "reason": "card_expired"}, step: []string{"payment_selfservice_sms", "payment_callback"}},
 		{cust: "c-kolkata", at: "2026-03-03T06:30:00Z", api: map[string]string{"reason": "billing"}, ch: "call_center"},
 		{cust: "c-new", at: "2026-03-03T10:00:00Z", api: map[string]string{"reason": "cancel"}, ch: "call_center"},
 		{cust: "c-new", at: "2026-03-03T10:01:00Z", typ: "usage_threshold", attrs: map[string]any{"metric": "data", "pct": 90}},
@@ -82,7 +85,10 @@ func TestGoldenExample(t *testing.T) {
 				fmt.Fprintf(&b, " -> observed %v\n", d.Observe(ev, prof, contacts, tally))
 				continue
 			}
-			if !e.Opens(ev.Type) {
+			if s.step != nil {
+				in.Actions = s.step
+				fmt.Fprintf(&b, " (journey step among %v)", s.step)
+			} else if !e.Opens(ev.Type) {
 				b.WriteString(" -> no decision\n")
 				continue
 			}

@@ -6,10 +6,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/meridian/meridian/event"
+	"github.com/meridian/meridian/internal/jsontext"
 )
 
 // PayloadField is one key of an action's payload; Raw is its JSON value.
@@ -153,22 +153,22 @@ func appendTemplate(dst []byte, parts []part, in *Input) []byte {
 func appendPart(dst []byte, p part, in *Input, typed bool) []byte {
 	switch p.kind {
 	case partText:
-		return appendEscaped(dst, bytesOf(p.text))
+		return jsontext.AppendEscaped(dst, bytesOf(p.text))
 	case partField:
 		if in.Trigger == nil {
 			if p.field == event.FieldCustomerID {
-				return appendEscaped(dst, in.CustomerID)
+				return jsontext.AppendEscaped(dst, in.CustomerID)
 			}
 			return dst
 		}
-		return appendEscaped(dst, in.Trigger.Get(p.field))
+		return jsontext.AppendEscaped(dst, in.Trigger.Get(p.field))
 	case partFeature:
 		if p.idx < len(in.Features) && !math.IsNaN(in.Features[p.idx]) {
-			return appendFloat(dst, in.Features[p.idx])
+			return jsontext.AppendFloat(dst, in.Features[p.idx])
 		}
 	case partProfile:
 		if x, ok := in.Profile.Num(p.idx); ok {
-			return appendFloat(dst, x)
+			return jsontext.AppendFloat(dst, x)
 		} else if b, ok := in.Profile.Bool(p.idx); ok {
 			return strconv.AppendBool(dst, b)
 		} else if s, ok := in.Profile.Str(p.idx); ok {
@@ -193,7 +193,7 @@ func appendAttr(dst []byte, ev *event.Event, key string, typed bool) []byte {
 	case at == nil || at.Kind == event.AttrNull:
 		return dst
 	case at.Kind == event.AttrNumber:
-		return appendFloat(dst, at.Num)
+		return jsontext.AppendFloat(dst, at.Num)
 	case at.Kind == event.AttrBool:
 		return strconv.AppendBool(dst, at.Bool)
 	case at.Kind == event.AttrArray && typed:
@@ -205,54 +205,10 @@ func appendAttr(dst []byte, ev *event.Event, key string, typed bool) []byte {
 func appendStr(dst, s []byte, quoted bool) []byte {
 	if quoted {
 		dst = append(dst, '"')
-		dst = appendEscaped(dst, s)
+		dst = jsontext.AppendEscaped(dst, s)
 		return append(dst, '"')
 	}
-	return appendEscaped(dst, s)
-}
-
-func appendFloat(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, "null"...)
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
-}
-
-// appendEscaped appends the body of a JSON string, without quotes.
-func appendEscaped(dst []byte, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			dst = appendASCII(dst, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+n]...)
-		}
-		i += n
-	}
-	return dst
-}
-
-func appendASCII(dst []byte, c byte) []byte {
-	switch {
-	case c == '"' || c == '\\':
-		return append(dst, '\\', c)
-	case c == '\n':
-		return append(dst, '\\', 'n')
-	case c == '\r':
-		return append(dst, '\\', 'r')
-	case c == '\t':
-		return append(dst, '\\', 't')
-	case c < 0x20 || c == 0x7f:
-		const hexdigits = "0123456789abcdef"
-		return append(dst, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
-	}
-	return append(dst, c)
+	return jsontext.AppendEscaped(dst, s)
 }
 
 // bytesOf views s as bytes without copying; the result must not be written.

@@ -1,11 +1,10 @@
 package operators
 
 import (
-	"math"
-	"strconv"
 	"time"
-	"unicode/utf8"
 	"unsafe"
+
+	"github.com/meridian/meridian/internal/jsontext"
 )
 
 // Action is one decision that chose an action, as the actions contract
@@ -190,63 +189,17 @@ func AppendTimestamp(dst []byte, ns int64) []byte {
 
 // AppendJSONFloat appends f as a JSON number; NaN and infinities, which
 // JSON cannot carry, become null.
-func AppendJSONFloat(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, "null"...)
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
-}
+func AppendJSONFloat(dst []byte, f float64) []byte { return jsontext.AppendFloat(dst, f) }
 
 // AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD
 // (decoded input is already valid; this guards configured text).
-func AppendJSONString(dst []byte, s []byte) []byte {
-	dst = append(dst, '"')
-	dst = appendEscaped(dst, s)
-	return append(dst, '"')
-}
+func AppendJSONString(dst []byte, s []byte) []byte { return jsontext.AppendString(dst, s) }
 
 func appendJSONStr(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	dst = appendEscaped(dst, bytesOf(s))
+	dst = jsontext.AppendEscaped(dst, bytesOf(s))
 	return append(dst, '"')
-}
-
-// appendEscaped appends the body of a JSON string, without quotes.
-func appendEscaped(dst []byte, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			dst = appendASCII(dst, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+n]...)
-		}
-		i += n
-	}
-	return dst
 }
 
 // bytesOf views s as bytes without copying; the result must not be written.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-func appendASCII(dst []byte, c byte) []byte {
-	switch {
-	case c == '"' || c == '\\':
-		return append(dst, '\\', c)
-	case c == '\n':
-		return append(dst, '\\', 'n')
-	case c == '\r':
-		return append(dst, '\\', 'r')
-	case c == '\t':
-		return append(dst, '\\', 't')
-	case c < 0x20 || c == 0x7f:
-		const hexdigits = "0123456789abcdef"
-		return append(dst, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&0xf])
-	}
-	return append(dst, c)
-}
