@@ -21,15 +21,7 @@ import (
 // loadConfig loads path, or the embedded example config when path is
 // empty. Any problem is a usage error (exit 2).
 func loadConfig(path string) (*config.Config, error) {
-	var (
-		cfg *config.Config
-		err error
-	)
-	if path == "" {
-		cfg, err = config.Parse(examples.ConfigName, examples.Config)
-	} else {
-		cfg, err = config.Load(path)
-	}
+	cfg, err := parseConfig(path)
 	if err == nil {
 		err = compiles(cfg)
 	}
@@ -37,6 +29,15 @@ func loadConfig(path string) (*config.Config, error) {
 		return nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
 	}
 	return cfg, nil
+}
+
+// parseConfig reads and validates path, or the embedded example when path
+// is empty or names it.
+func parseConfig(path string) (*config.Config, error) {
+	if path == "" || path == examples.ConfigName {
+		return config.Parse(examples.ConfigName, examples.Config)
+	}
+	return config.Load(path)
 }
 
 // compiles checks what only compiling finds: feature and eligibility
@@ -142,19 +143,7 @@ func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.
 // tables) at once; on any error the running one stays.
 func reloader(source string, env *pipeline.Env, log *slog.Logger) api.Reloader {
 	return func(context.Context) (string, error) {
-		path := source
-		if path == examples.ConfigName {
-			path = "" // the embedded example
-		}
-		var (
-			cfg *config.Config
-			err error
-		)
-		if path == "" {
-			cfg, err = config.Parse(examples.ConfigName, examples.Config)
-		} else {
-			cfg, err = config.Load(path)
-		}
+		cfg, err := parseConfig(source)
 		if err == nil {
 			var summary string
 			if summary, err = env.Reload(cfg); err == nil {
