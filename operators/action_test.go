@@ -53,7 +53,7 @@ func TestAppendActionEncoding(t *testing.T) {
 	ts := time.Date(2026, 12, 4, 19, 14, 15, 123456789, time.FixedZone("", 3600)).UnixNano()
 	a := Action{DecisionID: DecisionID([]byte("c-é"), []byte("e-9"), "decide"), CustomerID: []byte("c-é"),
 		ActionID: "checkout_nudge_push", Channel: "push", Score: 1.5, Propensity: 1, Value: 1.5, Weight: 1,
-		Reasons: []string{"cap push: 0/3 per 1d", `say "hi" \ bye`},
+		Reasons:        []string{"cap push: 0/3 per 1d", `say "hi" \ bye`},
 		TriggerEventID: []byte("e-9"), TriggerType: []byte("checkout_start"), TriggerTS: ts,
 		DecidedAt: ts, ExpiresAt: ts + int64(time.Hour),
 		Payload: []PayloadField{{"cart_value", []byte("59.9")}, {"banner", []byte(`"checkout-help"`)}, {"missing", []byte("null")}}}

@@ -87,7 +87,7 @@ func putDigits(dst []byte, v, base int) {
 // event of the customer), and one that only updates features.
 var streams = []struct {
 	name, typ, source, attrs string
-	actions                  bool // whether some of them must produce actions
+	actions                  bool // whether some of them must produce actions, or none may
 }{
 	{"decide", "checkout_start", "web", `{"cart_value":59.9,"items":2}`, true},
 	{"journey_payment_failed", "payment_failed", "bss", `{"invoice_id":"inv-7","amount":42.5,"reason":"card_declined"}`, true},
@@ -123,6 +123,9 @@ func TestProcessAllocatesNothing(t *testing.T) {
 			}
 			if c.actions && actions == 0 {
 				t.Fatalf("%d %s events chose no action", 16*customers, c.typ)
+			}
+			if !c.actions && actions != 0 {
+				t.Fatalf("%d %s events chose %d actions; nothing decides on them", 16*customers, c.typ, actions)
 			}
 			n := testing.AllocsPerRun(400, func() {
 				key, rec, wm := s.next()
