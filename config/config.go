@@ -20,7 +20,6 @@ type Config struct {
 	Pipeline  Pipeline  `yaml:"pipeline"`
 	State     State     `yaml:"state"`
 	HTTP      HTTP      `yaml:"http"`
-	Rules     []Rule    `yaml:"rules"`
 	Features  []Feature `yaml:"features"`
 	Profile   Profile   `yaml:"profile"`
 	Generator Generator `yaml:"generator"`
@@ -37,7 +36,7 @@ type Config struct {
 
 	// source is the file the configuration was parsed from, and pos the
 	// line and column of every value it set, by key path ("topics.partitions",
-	// "rules[2].event"), so Validate can point at the file.
+	// "decide.actions[2].channel"), so Validate can point at the file.
 	source string
 	pos    map[string]position
 }
@@ -124,30 +123,6 @@ type HTTP struct {
 	// Advertise is the address other instances use to forward requests for
 	// customers this instance owns. Default: Addr.
 	Advertise string `yaml:"advertise"`
-}
-
-// Rule is the simple decision step used until model-based decisioning
-// lands: an event of type Event produces one action.
-type Rule struct {
-	// ID names the rule in decisions' reasons; unique among rules.
-	ID string `yaml:"id"`
-	// Event is the event type that triggers the rule, e.g. payment_failed.
-	Event string `yaml:"event"`
-	// Action is the action id written to the actions topic.
-	Action string `yaml:"action"`
-	// Channel is one of email, sms, push, web, app, call_center.
-	Channel string `yaml:"channel"`
-	// Value is the business value of the action (>= 0).
-	Value float64 `yaml:"value"`
-	// Weight is the priority weight (> 0; 1 when the file leaves it out);
-	// the score is Value x Weight.
-	Weight float64 `yaml:"weight"`
-	// TTL is how long the action stays valid after the event (24h when
-	// the file leaves it out).
-	TTL time.Duration `yaml:"ttl"`
-	// Payload maps payload keys to templates. A template is literal text
-	// with {customer_id}, {event_id}, {type} and {attrs.NAME} substituted.
-	Payload map[string]string `yaml:"payload"`
 }
 
 // Feature is one windowed feature kept per customer.

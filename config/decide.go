@@ -202,6 +202,9 @@ func (k *checker) channel(path, ch string) {
 		return
 	}
 	msg := fmt.Sprintf("%s: %q is not a channel; ", path, ch)
+	if ch == "" {
+		msg = path + " must not be empty; "
+	}
 	if s := closest(ch, channels); s != "" {
 		msg += fmt.Sprintf("did you mean %q? ", s)
 	}
@@ -212,7 +215,7 @@ func (k *checker) decideAction(at string, a *Action, modelIDs map[string]bool) {
 	k.channel(at+".channel", a.Channel)
 	for j, t := range a.On {
 		if !eventTypeRE.MatchString(t) {
-			k.fail(fmt.Sprintf("%s.on[%d]", at, j), "%s.on[%d]: %q is not an event type", at, j, t)
+			k.fail(fmt.Sprintf("%s.on[%d]", at, j), "%s.on[%d]: %q is not an event type (a lower-case letter, then up to 63 of a-z, 0-9, _ and .); write e.g. on: [checkout_start]", at, j, t)
 		}
 	}
 	if a.Model != "" && a.Model != AdaptiveModel && !modelIDs[a.Model] {

@@ -24,7 +24,11 @@ func TestDecideErrors(t *testing.T) {
 		`m.yaml:3:37: decide.actions[0].model: "nope" is not a model; list it under decide.models, or write model: adaptive, or leave model out (propensity 1)`,
 		`m.yaml:3:50: decide.actions[0].value must be 0 or more, got -1; write e.g. value: 2.5`,
 		`m.yaml:3:62: decide.actions[0].weight must be greater than 0, got -2; write e.g. weight: 1.0 (the default)`,
-		`m.yaml:3:71: decide.actions[0].on[0]: "Add" is not an event type`)
+		`m.yaml:3:71: decide.actions[0].on[0]: "Add" is not an event type (a lower-case letter, then up to 63 of a-z, 0-9, _ and .); write e.g. on: [checkout_start]`)
+	f("action channel and ttl", "  actions:\n    - {id: a, channel: fax, ttl: -1h}\n    - {id: b}\n",
+		`m.yaml:3:24: decide.actions[0].channel: "fax" is not a channel; write one of email, sms, push, web, app, call_center`,
+		`m.yaml:3:34: decide.actions[0].ttl must be greater than 0, got -1h0m0s; write e.g. ttl: 24h`,
+		`m.yaml:4:7: decide.actions[1].channel must not be empty; write one of email, sms, push, web, app, call_center`)
 	f("models", "  models:\n    - {id: m, file: a.json}\n    - {id: m, file: ''}\n    - {id: adaptive, file: b.json}\n",
 		`m.yaml:4:12: decide.models[1].id: "m" is listed twice; model ids must be unique`,
 		`m.yaml:4:21: decide.models[1].file must not be empty; write e.g. file: models/cart_recovery.xgb.json`,

@@ -15,10 +15,7 @@ import (
 // position is where a value was written: 1-based line and column.
 type position struct{ line, col int }
 
-var (
-	durationType = reflect.TypeOf(time.Duration(0))
-	ruleType     = reflect.TypeOf(Rule{})
-)
+var durationType = reflect.TypeOf(time.Duration(0))
 
 // maxMergeDepth bounds chains of YAML merge keys (<<: *anchor), and
 // maxMerges the mappings merged in one file, so that nested merges cannot
@@ -174,18 +171,10 @@ func (d *decoder) sequence(n *yaml.Node, v reflect.Value, path string) {
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
 		sub := fmt.Sprintf("%s[%d]", path, i)
-		if v.Type().Elem() == ruleType {
-			s.Index(i).Set(reflect.ValueOf(defaultRule()))
-		}
 		d.record(item, sub)
 		d.value(item, s.Index(i), sub)
 	}
 	v.Set(s)
-}
-
-// defaultRule holds the defaults of the keys a rule may leave out.
-func defaultRule() Rule {
-	return Rule{Weight: 1, TTL: 24 * time.Hour}
 }
 
 // stringMap decodes a mapping of strings into the map[string]string v.

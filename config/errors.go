@@ -14,7 +14,7 @@ type Error struct {
 	// (a Config built in code, or a default).
 	Line, Col int
 	// Path is the key path of the offending value, e.g. "topics.partitions"
-	// or "rules[2].event" (indexes are 0-based).
+	// or "decide.actions[2].channel" (indexes are 0-based).
 	Path string
 	// Msg says what is wrong and how to fix it.
 	Msg string

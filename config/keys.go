@@ -167,17 +167,19 @@ var examples = map[string]string{
 	"pipeline.shutdown_timeout":   "30s",
 	"http":                        "{addr: 127.0.0.1:8080}",
 	"http.addr":                   "127.0.0.1:8080",
-	"rules":                       "[{id: payment_failed_sms, event: payment_failed, action: payment_selfservice_sms, channel: sms}]",
-	"rules[]":                     "{id: payment_failed_sms, event: payment_failed, action: payment_selfservice_sms, channel: sms}",
-	"rules[].id":                  "payment_failed_sms",
-	"rules[].event":               "payment_failed",
-	"rules[].action":              "payment_selfservice_sms",
-	"rules[].channel":             "sms",
-	"rules[].value":               "3.0",
-	"rules[].weight":              "1.0",
-	"rules[].ttl":                 "24h",
-	"rules[].payload":             `{amount: "{attrs.amount}"}`,
-	"rules[].payload.*":           `"{attrs.amount}"`,
+	"decide.actions":              "[{id: checkout_nudge_push, channel: push, on: [checkout_start]}]",
+	"decide.actions[]":            "{id: checkout_nudge_push, channel: push, on: [checkout_start]}",
+	"decide.actions[].id":         "checkout_nudge_push",
+	"decide.actions[].channel":    "push",
+	"decide.actions[].on":         "[checkout_start]",
+	"decide.actions[].on[]":       "checkout_start",
+	"decide.actions[].model":      "adaptive",
+	"decide.actions[].output":     "0",
+	"decide.actions[].value":      "2.5",
+	"decide.actions[].weight":     "1.0",
+	"decide.actions[].ttl":        "24h",
+	"decide.actions[].payload":    `{sku: "{attrs.sku}"}`,
+	"decide.actions[].payload.*":  `"{attrs.sku}"`,
 	"generator":                   "{seed: 1, customers: 1000000, rate: 1000}",
 	"generator.seed":              "1",
 	"generator.customers":         "1000000",
@@ -189,8 +191,8 @@ var indexRE = regexp.MustCompile(`\[\d+\]`)
 // hint suggests what to write at path: "write e.g. key: value".
 func hint(path string) string {
 	generic := indexRE.ReplaceAllString(path, "[]")
-	if strings.HasPrefix(generic, "rules[].payload.") {
-		generic = "rules[].payload.*"
+	if strings.HasPrefix(generic, "decide.actions[].payload.") {
+		generic = "decide.actions[].payload.*"
 	}
 	ex, ok := examples[generic]
 	switch {

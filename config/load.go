@@ -35,8 +35,8 @@ func Parse(file string, data []byte) (*Config, error) {
 // reports a variable's value and whether it is set.
 //
 // Keys the file leaves out keep their Default; a null value ("key:" or
-// "key: ~") does too. A list in the file replaces the default list. A rule
-// that leaves out weight or ttl gets 1 and 24h. In scalar values ${NAME}
+// "key: ~") does too. A list in the file replaces the default list. In
+// scalar values ${NAME}
 // is replaced by the variable (unset is an error) and $$ by $. Durations
 // take Go syntax (500ms, 2s, 24h) and days (7d, 1d12h).
 func ParseWithEnv(file string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
@@ -158,15 +158,13 @@ func parses(data []byte) bool {
 func (c *Config) Source() string { return c.source }
 
 // Redacted returns a copy of c that is safe to log: secrets are replaced by
-// "***". The copy shares nothing mutable with c.
+// "***". Its brokers, input topics and positions are copies; the
+// definitions (features, journeys, decide) are shared and must not be
+// changed through it.
 func (c *Config) Redacted() Config {
 	r := *c
 	r.Brokers = slices.Clone(c.Brokers)
 	r.Topics.Inputs = slices.Clone(c.Topics.Inputs)
-	r.Rules = slices.Clone(c.Rules)
-	for i := range r.Rules {
-		r.Rules[i].Payload = maps.Clone(c.Rules[i].Payload)
-	}
 	r.pos = maps.Clone(c.pos)
 	if r.Kafka.SASL.Password != "" {
 		r.Kafka.SASL.Password = "***"

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,9 +69,9 @@ func TestParseErrors(t *testing.T) {
 	f("unknown key, far", "http:\n  port: 8080\n",
 		`meridian.yaml:2:3: unknown key "port" in http; valid keys: addr, advertise`)
 	f("unknown key, top level", "client-id: x\n",
-		`meridian.yaml:1:1: unknown key "client-id" at top level; did you mean "client_id"? valid keys: brokers, client_id, group, kafka, topics, event_time, pipeline, state, http, rules, features, profile, generator, reference, reference_cache, journeys, journey_limits, decide, analytics`)
-	f("unknown key in rule", "rules:\n  - id: a\n    event: e\n    action: a\n    channel: sms\n    chanel: sms\n",
-		`meridian.yaml:6:5: unknown key "chanel" in rules[0]; did you mean "channel"? valid keys: id, event, action, channel, value, weight, ttl, payload`)
+		`meridian.yaml:1:1: unknown key "client-id" at top level; did you mean "client_id"? valid keys: brokers, client_id, group, kafka, topics, event_time, pipeline, state, http, features, profile, generator, reference, reference_cache, journeys, journey_limits, decide, analytics`)
+	f("unknown key in action", "decide:\n  actions:\n    - id: a\n      channel: sms\n      chanel: sms\n",
+		`meridian.yaml:5:7: unknown key "chanel" in decide.actions[0]; did you mean "channel"? valid keys: id, channel, on, eligible, model, output, context_weight, value, weight, ttl, payload`)
 
 	// Wrong types.
 	f("string got sequence", "http:\n  addr: [127.0.0.1, 8080]\n",
@@ -87,10 +88,10 @@ func TestParseErrors(t *testing.T) {
 		`meridian.yaml:2:15: topics.partitions: "3000000000" is out of range; write e.g. partitions: 12`)
 	f("integer got float", "generator: {customers: 1.5}\n",
 		`meridian.yaml:1:24: generator.customers: "1.5" is not an integer; write e.g. customers: 1000000`)
-	f("number", "rules:\n  - {id: a, event: e, action: a, channel: sms, value: high}\n",
-		`meridian.yaml:2:55: rules[0].value: "high" is not a number; write e.g. value: 3.0`)
-	f("number not finite", "rules:\n  - {id: a, event: e, action: a, channel: sms, weight: NaN}\n",
-		`meridian.yaml:2:56: rules[0].weight: "NaN" is not a number; write e.g. weight: 1.0`)
+	f("number", "decide:\n  actions:\n    - {id: a, channel: sms, value: high}\n",
+		`meridian.yaml:3:36: decide.actions[0].value: "high" is not a number; write e.g. value: 2.5`)
+	f("number not finite", "decide:\n  actions:\n    - {id: a, channel: sms, weight: NaN}\n",
+		`meridian.yaml:3:37: decide.actions[0].weight: "NaN" is not a number; write e.g. weight: 1.0`)
 	f("bool", "kafka:\n  tls: maybe\n",
 		`meridian.yaml:2:8: kafka.tls: "maybe" is not true or false; write e.g. tls: true`)
 	f("duration", "event_time:\n  allowed_disorder: 2 secs\n",
@@ -99,18 +100,18 @@ func TestParseErrors(t *testing.T) {
 		`meridian.yaml:2:21: pipeline.shutdown_timeout: "30" is not a duration; write e.g. 2s, 500ms or 24h`)
 	f("duration got mapping", "event_time:\n  idle_after: {s: 1}\n",
 		`meridian.yaml:2:15: event_time.idle_after must be a duration, got a mapping; write e.g. idle_after: 1s`)
-	f("payload value got list", "rules:\n  - id: a\n    event: e\n    action: a\n    channel: sms\n    payload:\n      amount: [1, 2]\n",
-		`meridian.yaml:7:15: rules[0].payload.amount must be a string, got a sequence; write e.g. amount: "{attrs.amount}"`)
-	f("rules got mapping", "rules:\n  id: a\n",
-		`meridian.yaml:2:3: rules must be a list, got a mapping; write e.g. rules: [{id: payment_failed_sms, event: payment_failed, action: payment_selfservice_sms, channel: sms}]`)
+	f("payload value got list", "decide:\n  actions:\n    - id: a\n      channel: sms\n      payload:\n        sku: [1, 2]\n",
+		`meridian.yaml:6:14: decide.actions[0].payload.sku must be a string, got a sequence; write e.g. sku: "{attrs.sku}"`)
+	f("actions got mapping", "decide:\n  actions:\n    id: a\n",
+		`meridian.yaml:3:5: decide.actions must be a list, got a mapping; write e.g. actions: [{id: checkout_nudge_push, channel: push, on: [checkout_start]}]`)
 	f("file not a mapping", "- brokers\n",
 		`meridian.yaml:1:1: the file must be a mapping, got a sequence; write e.g. brokers: [localhost:9092]`)
 
 	// Keys and YAML structure.
 	f("duplicate key", "topics:\n  partitions: 12\n  partitions: 24\n",
 		`meridian.yaml:3:3: duplicate key "partitions" in topics (first at line 2); remove one`)
-	f("duplicate payload key", "rules:\n  - id: a\n    event: e\n    action: a\n    channel: sms\n    payload: {x: a, x: b}\n",
-		`meridian.yaml:6:21: duplicate key "x" in rules[0].payload (first at line 6); remove one`)
+	f("duplicate payload key", "decide:\n  actions:\n    - id: a\n      channel: sms\n      payload: {x: a, x: b}\n",
+		`meridian.yaml:5:23: duplicate key "x" in decide.actions[0].payload (first at line 5); remove one`)
 	f("key not a name", "topics:\n  [a]: b\n",
 		`meridian.yaml:2:3: keys in topics must be names, got a sequence; write e.g. name: value`)
 	f("syntax", "topics:\n  inputs: [a\n  actions: b\n",
@@ -143,7 +144,6 @@ func TestValidateErrors(t *testing.T) {
 			checkErrs(t, err, want)
 		})
 	}
-	const rule = "rules:\n  - {id: a, event: e, action: a, channel: sms, "
 	f("broker", "brokers: [kafka-1:9092, kafka-2, ':9092']\n",
 		`m.yaml:1:25: brokers[1]: "kafka-2" is not host:port; write e.g. - localhost:9092`,
 		`m.yaml:1:34: brokers[2]: ":9092" is not host:port; write e.g. - localhost:9092`)
@@ -180,32 +180,6 @@ func TestValidateErrors(t *testing.T) {
 	f("sasl credentials", "kafka:\n  sasl:\n    mechanism: scram-sha-512\n",
 		`m.yaml:2:3: kafka.sasl.username is required when kafka.sasl.mechanism is set; write e.g. username: meridian`,
 		`m.yaml:2:3: kafka.sasl.password is required when kafka.sasl.mechanism is set; write e.g. password: ${KAFKA_PASSWORD}`)
-	f("rule id", "rules:\n  - {id: a, event: e, action: a, channel: sms}\n  - {id: a, event: e, action: a, channel: sms}\n  - {event: e, action: a, channel: sms}\n",
-		`m.yaml:3:10: rules[1].id: "a" is already the id of rules[0]; rule ids must be unique`,
-		`m.yaml:4:5: rules[2].id must not be empty; write e.g. id: payment_failed_sms`)
-	f("rule event", "rules:\n  - {id: a, event: Payment-Failed, action: a, channel: sms}\n",
-		`m.yaml:2:20: rules[0].event: "Payment-Failed" is not an event type (a lower-case letter, then up to 63 of a-z, 0-9, _ and .); write e.g. event: payment_failed`)
-	f("rule missing fields", "rules:\n  - id: a\n    event: e\n",
-		`m.yaml:2:5: rules[0].action must not be empty; write e.g. action: payment_selfservice_sms`,
-		`m.yaml:2:5: rules[0].channel must not be empty; write e.g. channel: sms`)
-	f("rule channel", "rules:\n  - {id: a, event: e, action: a, channel: mail}\n",
-		`m.yaml:2:43: rules[0].channel: "mail" is not a channel; did you mean "email"? write one of email, sms, push, web, app, call_center`)
-	f("rule channel far", "rules:\n  - {id: a, event: e, action: a, channel: fax}\n",
-		`m.yaml:2:43: rules[0].channel: "fax" is not a channel; write one of email, sms, push, web, app, call_center`)
-	f("rule value", rule+"value: -1}\n",
-		`m.yaml:2:55: rules[0].value must be 0 or more, got -1; write e.g. value: 3.0`)
-	f("rule weight", rule+"weight: 0}\n",
-		`m.yaml:2:56: rules[0].weight must be greater than 0, got 0; write e.g. weight: 1.0 (the default)`)
-	f("rule ttl", rule+"ttl: -1h}\n",
-		`m.yaml:2:53: rules[0].ttl must be greater than 0, got -1h0m0s; write e.g. ttl: 24h`)
-	f("payload placeholder", rule+"payload: {link: 'x?c={customer}'}}\n",
-		`m.yaml:2:64: rules[0].payload.link: unknown placeholder {customer} in "x?c={customer}"; use {customer_id}, {event_id}, {type} or {attrs.NAME}`)
-	f("payload unclosed", rule+"payload: {a: '{attrs.x', b: '{attrs.{y}}'}}\n",
-		`m.yaml:2:61: rules[0].payload.a: unclosed { in "{attrs.x"; close it with }, placeholders are {customer_id}, {event_id}, {type} or {attrs.NAME}`,
-		`m.yaml:2:76: rules[0].payload.b: unclosed { in "{attrs.{y}}"; close it with }, placeholders are {customer_id}, {event_id}, {type} or {attrs.NAME}`)
-	f("payload unmatched", rule+"payload: {a: 'x}', b: '{attrs.}'}}\n",
-		`m.yaml:2:61: rules[0].payload.a: unmatched } in "x}"; placeholders are {customer_id}, {event_id}, {type} or {attrs.NAME}`,
-		`m.yaml:2:70: rules[0].payload.b: unknown placeholder {attrs.} in "{attrs.}"; use {customer_id}, {event_id}, {type} or {attrs.NAME}`)
 	f("generator", "generator:\n  customers: 0\n  rate: -1\n",
 		`m.yaml:2:14: generator.customers must be at least 1, got 0; write e.g. customers: 1000000`,
 		`m.yaml:3:9: generator.rate must be 0 (as fast as possible) or more, got -1; write e.g. rate: 1000`)
@@ -226,12 +200,14 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		`testdata/bad_many.yaml:12:9: http.addr must be a string, got a sequence; write e.g. addr: 127.0.0.1:8080`,
 		`testdata/bad_many.yaml:15:16: kafka.sasl.mechanism: "scram" is not supported; write one of plain, scram-sha-256 or scram-sha-512, or leave it out for no SASL`,
 		`testdata/bad_many.yaml:16:15: KAFKA_PASSWORD is not set; export it or write the value`,
-		`testdata/bad_many.yaml:23:13: rules[0].payload.link: unknown placeholder {customer} in "https://pay.example.com/?c={customer}"; use {customer_id}, {event_id}, {type} or {attrs.NAME}`,
-		`testdata/bad_many.yaml:24:5: rules[1].channel must not be empty; write e.g. channel: sms`,
-		`testdata/bad_many.yaml:24:9: rules[1].id: "pay" is already the id of rules[0]; rule ids must be unique`,
-		`testdata/bad_many.yaml:25:12: rules[1].event: "Payment-Failed" is not an event type (a lower-case letter, then up to 63 of a-z, 0-9, _ and .); write e.g. event: payment_failed`,
-		`testdata/bad_many.yaml:27:5: unknown key "chanel" in rules[1]; did you mean "channel"? valid keys: id, event, action, channel, value, weight, ttl, payload`,
-		`testdata/bad_many.yaml:29:14: generator.customers must be at least 1, got 0; write e.g. customers: 1000000`,
+		`testdata/bad_many.yaml:22:14: decide.actions[0].value: "lots" is not a number; write e.g. value: 2.5`,
+		`testdata/bad_many.yaml:24:15: decide.actions[0].payload.link must be a string, got a sequence; write e.g. link: "{attrs.sku}"`,
+		`testdata/bad_many.yaml:25:7: decide.actions[1].channel must not be empty; write one of email, sms, push, web, app, call_center`,
+		`testdata/bad_many.yaml:25:11: decide.actions[1].id: "pay" is already the id of decide.actions[0]; action ids must be unique`,
+		`testdata/bad_many.yaml:26:12: decide.actions[1].on[0]: "Payment-Failed" is not an event type (a lower-case letter, then up to 63 of a-z, 0-9, _ and .); write e.g. on: [checkout_start]`,
+		`testdata/bad_many.yaml:27:12: decide.actions[1].ttl: "1 day" is not a duration; write e.g. 2s, 500ms or 24h`,
+		`testdata/bad_many.yaml:28:7: unknown key "chanel" in decide.actions[1]; did you mean "channel"? valid keys: id, channel, on, eligible, model, output, context_weight, value, weight, ttl, payload`,
+		`testdata/bad_many.yaml:30:14: generator.customers must be at least 1, got 0; write e.g. customers: 1000000`,
 	})
 }
 
@@ -318,7 +294,7 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 
-	data := "topics:\n  inputs: [events]\n  partitions:\nevent_time:\n  idle_after: 5s\nrules:\n  - {id: a, event: e, action: a, channel: sms}\n  - {id: b, event: e, action: b, channel: sms, weight: 2, ttl: 7d}\n"
+	data := "topics:\n  inputs: [events]\n  partitions:\nevent_time:\n  idle_after: 5s\ndecide:\n  actions:\n    - {id: a, channel: sms}\n    - {id: b, channel: sms, on: [e], weight: 2, ttl: 7d}\n"
 	cfg, err := ParseWithEnv("m.yaml", []byte(data), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -326,9 +302,9 @@ func TestDefaults(t *testing.T) {
 	want := derivedDefault()
 	want.Topics.Inputs = []string{"events"}
 	want.EventTime.IdleAfter = 5 * time.Second
-	want.Rules = []Rule{
-		{ID: "a", Event: "e", Action: "a", Channel: "sms", Weight: 1, TTL: 24 * time.Hour},
-		{ID: "b", Event: "e", Action: "b", Channel: "sms", Weight: 2, TTL: 7 * 24 * time.Hour},
+	want.Decide.Actions = []Action{
+		{ID: "a", Channel: "sms", Weight: 1, TTL: 24 * time.Hour},
+		{ID: "b", Channel: "sms", On: []string{"e"}, Weight: 2, TTL: 7 * 24 * time.Hour},
 	}
 	if got := withoutPos(cfg); !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%+v\nwant\n%+v", got, want)
@@ -377,25 +353,25 @@ func TestDurations(t *testing.T) {
 // TestAliasesAndMerge checks that anchors, aliases and << merge keys work,
 // with written keys overriding merged ones.
 func TestAliasesAndMerge(t *testing.T) {
-	data := `rules:
-  - &sms
-    id: a
-    event: payment_failed
-    action: pay_sms
-    channel: sms
-    payload: &p {amount: "{attrs.amount}"}
-  - <<: *sms
-    id: b
-    value: 2
-    payload: *p
+	data := `decide:
+  actions:
+    - &sms
+      id: a
+      channel: sms
+      on: [payment_failed]
+      payload: &p {amount: "{attrs.amount}"}
+    - <<: *sms
+      id: b
+      value: 2
+      payload: *p
 `
 	cfg, err := ParseWithEnv("m.yaml", []byte(data), noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := cfg.Rules[1]
-	if b.ID != "b" || b.Event != "payment_failed" || b.Channel != "sms" || b.Value != 2 || b.Payload["amount"] != "{attrs.amount}" {
-		t.Errorf("merged rule = %+v", b)
+	b := cfg.Decide.Actions[1]
+	if b.ID != "b" || !reflect.DeepEqual(b.On, []string{"payment_failed"}) || b.Channel != "sms" || b.Value != 2 || b.Payload["amount"] != "{attrs.amount}" {
+		t.Errorf("merged action = %+v", b)
 	}
 	_, err = ParseWithEnv("m.yaml", []byte("topics:\n  <<: [1]\n"), noEnv)
 	checkErrs(t, err, []string{`m.yaml:2:8: << in topics must merge a mapping, got an integer; write e.g. <<: *defaults`})
@@ -415,23 +391,83 @@ func TestExample(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Topics, d.Topics) || cfg.EventTime != d.EventTime || cfg.Pipeline != d.Pipeline {
 		t.Errorf("example topics, event_time or pipeline differ from the defaults")
 	}
-	want := map[string]Rule{
-		"payment_failed":  {Action: "payment_selfservice_sms", Channel: "sms", Value: 3, TTL: 24 * time.Hour},
-		"checkout_start":  {Action: "checkout_nudge_push", Channel: "push", Value: 1.5, TTL: time.Hour},
-		"usage_threshold": {Action: "usage_upsell_email", Channel: "email", Value: 2, TTL: 72 * time.Hour},
-		"ticket_opened":   {Action: "ticket_followup_callback", Channel: "call_center", Value: 1, TTL: 48 * time.Hour},
+	// The actions that open a decision on an event (docs/decisioning.md).
+	type on struct {
+		channel, model string
+		on             []string
+		value          float64
+		ttl            time.Duration
 	}
-	if len(cfg.Rules) != len(want) {
-		t.Fatalf("%d rules", len(cfg.Rules))
+	wantOn := map[string]on{
+		"cart_discount_web":           {"web", "adaptive", []string{"add_to_cart", "product_view"}, 1.2, 2 * time.Hour},
+		"checkout_nudge_push":         {"push", "", []string{"checkout_start"}, 1.5, time.Hour},
+		"checkout_help_web":           {"web", "adaptive", []string{"checkout_start"}, 1, time.Hour},
+		"browse_recommendation_email": {"email", "adaptive", []string{"product_view"}, 0.8, 48 * time.Hour},
+		"browse_banner_web":           {"web", "adaptive", []string{"product_view"}, 0.5, 30 * time.Minute},
+		"app_install_banner_web":      {"web", "adaptive", []string{"login"}, 0.4, 30 * time.Minute},
+		"payment_reminder_push":       {"push", "", []string{"invoice_issued"}, 1, 72 * time.Hour},
+		"usage_upsell_email":          {"email", "", []string{"usage_threshold"}, 2, 72 * time.Hour},
+		"usage_upsell_app":            {"app", "adaptive", []string{"usage_threshold"}, 2, 72 * time.Hour},
+		"kyc_complete_app":            {"app", "", []string{"account_opened"}, 0.5, 168 * time.Hour},
+		"welcome_email":               {"email", "", []string{"kyc_verified"}, 1, 168 * time.Hour},
 	}
-	for _, r := range cfg.Rules {
-		w := want[r.Event]
-		if r.Action != w.Action || r.Channel != w.Channel || r.Value != w.Value || r.Weight != 1 || r.TTL != w.TTL {
-			t.Errorf("rule %s = %+v", r.ID, r)
+	actions := map[string]Action{}
+	for _, a := range cfg.Decide.Actions {
+		actions[a.ID] = a
+		if len(a.On) == 0 {
+			continue
+		}
+		w, ok := wantOn[a.ID]
+		if !ok {
+			t.Errorf("action %s opens on %v, not listed here", a.ID, a.On)
+			continue
+		}
+		if a.Channel != w.channel || a.Model != w.model || !reflect.DeepEqual(a.On, w.on) || a.Value != w.value || a.TTL != w.ttl {
+			t.Errorf("action %s = %+v", a.ID, a)
+		}
+		delete(wantOn, a.ID)
+	}
+	for id := range wantOn {
+		t.Errorf("action %s is missing or has no on", id)
+	}
+	if a := actions["payment_selfservice_sms"]; a.Channel != "sms" || a.Weight != 1 || a.TTL != 24*time.Hour ||
+		a.Payload["link"] != "https://pay.example.com/self-service?c={customer_id}&inv={attrs.invoice_id}" {
+		t.Errorf("payment_selfservice_sms = %+v", a)
+	}
+	// The journeys, their triggers and first steps.
+	type journey struct {
+		trigger string
+		steps   []string
+	}
+	wantJ := map[string]journey{
+		"cart_abandonment": {"add_to_cart", []string{"wait_30m", "reminder", "wait_24h", "offer"}},
+		"payment_recovery": {"payment_failed", []string{"selfservice_link", "wait_48h", "callback"}},
+		"onboarding":       {"account_opened", []string{"wait_kyc", "kyc_reminder", "wait_reminded"}},
+	}
+	if len(cfg.Journeys) != len(wantJ) {
+		t.Errorf("%d journeys, want %d", len(cfg.Journeys), len(wantJ))
+	}
+	for _, j := range cfg.Journeys {
+		var steps []string
+		for _, st := range j.Steps {
+			steps = append(steps, st.ID)
+		}
+		if w := wantJ[j.ID]; j.Trigger.Event != w.trigger || !reflect.DeepEqual(steps, w.steps) {
+			t.Errorf("journey %s: trigger %s, steps %v", j.ID, j.Trigger.Event, steps)
+		}
+		for _, st := range j.Steps {
+			for _, a := range append(slices.Clone(st.Decide.Actions), st.Send) {
+				if _, ok := actions[a]; a != "" && !ok {
+					t.Errorf("journey %s step %s names %q, not in decide.actions", j.ID, st.ID, a)
+				}
+			}
 		}
 	}
-	if got := cfg.Rules[0].Payload["link"]; got != "https://pay.example.com/self-service?c={customer_id}&inv={attrs.invoice_id}" {
-		t.Errorf("payment link = %q", got)
+	if st := cfg.Journeys[0].Steps; st[0].Wait.For != 30*time.Minute {
+		t.Errorf("cart_abandonment waits %v, want 30m", st[0].Wait.For)
+	}
+	if st := cfg.Journeys[1].Steps; st[0].Send != "payment_selfservice_sms" || st[1].Wait.For != 48*time.Hour || st[2].Send != "payment_callback" {
+		t.Errorf("payment_recovery steps = %+v", st)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Error(err)
@@ -446,16 +482,16 @@ func TestValidateInCode(t *testing.T) {
 		t.Fatalf("defaults: %v", err)
 	}
 	c.Topics.Partitions = 0
-	c.Rules = []Rule{{ID: "r", Event: "e", Action: "a", Channel: "sms"}}
+	c.Decide.Actions = []Action{{ID: "a", Channel: "sms", Value: -1, TTL: -time.Hour}}
 	checkErrs(t, c.Validate(), []string{
 		"topics.partitions must be between 1 and 10000, got 0; write e.g. partitions: 12",
-		"rules[0].weight must be greater than 0, got 0; write e.g. weight: 1.0 (the default)",
-		"rules[0].ttl must be greater than 0, got 0s; write e.g. ttl: 24h",
+		"decide.actions[0].value must be 0 or more, got -1; write e.g. value: 2.5",
+		"decide.actions[0].ttl must be greater than 0, got -1h0m0s; write e.g. ttl: 24h",
 	})
 }
 
 func TestRedacted(t *testing.T) {
-	cfg, err := ParseWithEnv("m.yaml", []byte("kafka:\n  sasl: {mechanism: plain, username: u, password: '${PW}'}\nrules:\n  - {id: a, event: e, action: a, channel: sms, payload: {k: v}}\n"),
+	cfg, err := ParseWithEnv("m.yaml", []byte("kafka:\n  sasl: {mechanism: plain, username: u, password: '${PW}'}\n"),
 		env(map[string]string{"PW": "hunter2"}))
 	if err != nil {
 		t.Fatal(err)
@@ -464,9 +500,9 @@ func TestRedacted(t *testing.T) {
 	if r.Kafka.SASL.Password != "***" || r.Kafka.SASL.Username != "u" || r.Source() != "m.yaml" {
 		t.Errorf("redacted sasl = %+v", r.Kafka.SASL)
 	}
-	r.Rules[0].Payload["k"] = "changed"
+	r.Brokers = append(r.Brokers[:0], "changed:9092")
 	r.Topics.Inputs[0] = "changed"
-	if cfg.Kafka.SASL.Password != "hunter2" || cfg.Rules[0].Payload["k"] != "v" || cfg.Topics.Inputs[0] != "clickstream" {
+	if cfg.Kafka.SASL.Password != "hunter2" || len(cfg.Brokers) != 0 || cfg.Topics.Inputs[0] != "clickstream" {
 		t.Errorf("Redacted shares state with the original")
 	}
 	if d := Default(); d.Redacted().Kafka.SASL.Password != "" {
@@ -500,7 +536,7 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	for _, s := range []string{"", "a: &a [*a]", "topics: {<<: {partitions: 3}}", "rules: [{ttl: 1d, payload: {a: '{attrs.x}'}}]", "group: ${X}$$${Y", "x: !!binary aGk="} {
+	for _, s := range []string{"", "a: &a [*a]", "topics: {<<: {partitions: 3}}", "decide: {actions: [{ttl: 1d, payload: {a: '{attrs.x}'}}]}", "group: ${X}$$${Y", "x: !!binary aGk="} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

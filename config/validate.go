@@ -2,8 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
-	"math"
 	"net"
 	"regexp"
 	"slices"
@@ -12,7 +10,7 @@ import (
 	"time"
 )
 
-// channels are the channels a rule may send on.
+// channels are the channels an action may be sent on.
 var channels = []string{"email", "sms", "push", "web", "app", "call_center"}
 
 // saslMechanisms are the accepted values of kafka.sasl.mechanism; "" means
@@ -41,7 +39,8 @@ func (k *checker) fail(path, format string, args ...any) {
 	k.errs = append(k.errs, e)
 }
 
-// parent strips the last key or index: rules[2].event -> rules[2] -> rules.
+// parent strips the last key or index: decide.actions[2].channel ->
+// decide.actions[2] -> decide.actions.
 func parent(path string) string {
 	i := strings.LastIndexAny(path, ".[")
 	if i < 0 {
@@ -69,7 +68,6 @@ func (c *Config) Validate() error {
 		k.address("http.advertise", c.HTTP.Advertise, true)
 	}
 	k.state()
-	k.rules()
 	k.features()
 	k.profile()
 	k.reference()
@@ -85,9 +83,17 @@ func (c *Config) Validate() error {
 	return finish(k.errs)
 }
 
+// withHint is "; " and the hint for path, or "" when there is none.
+func withHint(path string) string {
+	if h := hint(path); h != "" {
+		return "; " + h
+	}
+	return ""
+}
+
 func (k *checker) nonEmpty(path, v string) bool {
 	if strings.TrimSpace(v) == "" {
-		k.fail(path, "%s must not be empty; %s", path, hint(path))
+		k.fail(path, "%s must not be empty%s", path, withHint(path))
 		return false
 	}
 	return true
@@ -199,86 +205,8 @@ func (k *checker) timing() {
 
 func (k *checker) positive(path string, d time.Duration) {
 	if d <= 0 {
-		k.fail(path, "%s must be greater than 0, got %s; %s", path, d, hint(path))
+		k.fail(path, "%s must be greater than 0, got %s%s", path, d, withHint(path))
 	}
-}
-
-func (k *checker) rules() {
-	ids := make(map[string]int, len(k.c.Rules))
-	for i := range k.c.Rules {
-		r := &k.c.Rules[i]
-		at := fmt.Sprintf("rules[%d]", i)
-		if k.nonEmpty(at+".id", r.ID) {
-			if j, dup := ids[r.ID]; dup {
-				k.fail(at+".id", "%s.id: %q is already the id of rules[%d]; rule ids must be unique", at, r.ID, j)
-			} else {
-				ids[r.ID] = i
-			}
-		}
-		k.rule(at, r)
-	}
-}
-
-func (k *checker) rule(at string, r *Rule) {
-	if !eventTypeRE.MatchString(r.Event) {
-		k.fail(at+".event", "%s.event: %q is not an event type (a lower-case letter, then up to 63 of a-z, 0-9, _ and .); write e.g. event: payment_failed", at, r.Event)
-	}
-	k.nonEmpty(at+".action", r.Action)
-	if k.nonEmpty(at+".channel", r.Channel) && !slices.Contains(channels, r.Channel) {
-		msg := fmt.Sprintf("%s.channel: %q is not a channel; ", at, r.Channel)
-		if s := closest(r.Channel, channels); s != "" {
-			msg += fmt.Sprintf("did you mean %q? ", s)
-		}
-		k.fail(at+".channel", "%swrite one of %s", msg, strings.Join(channels, ", "))
-	}
-	if !(r.Value >= 0) || math.IsInf(r.Value, 0) {
-		k.fail(at+".value", "%s.value must be 0 or more, got %v; write e.g. value: 3.0", at, r.Value)
-	}
-	if !(r.Weight > 0) || math.IsInf(r.Weight, 0) {
-		k.fail(at+".weight", "%s.weight must be greater than 0, got %v; write e.g. weight: 1.0 (the default)", at, r.Weight)
-	}
-	k.positive(at+".ttl", r.TTL)
-	for _, key := range slices.Sorted(maps.Keys(r.Payload)) {
-		if msg := checkTemplate(r.Payload[key]); msg != "" {
-			path := at + ".payload." + key
-			k.fail(path, "%s: %s", path, msg)
-		}
-	}
-}
-
-const placeholders = "{customer_id}, {event_id}, {type} or {attrs.NAME}"
-
-// checkTemplate returns what is wrong with a payload template, or "".
-func checkTemplate(t string) string {
-	for s := t; s != ""; {
-		open, close := strings.IndexByte(s, '{'), strings.IndexByte(s, '}')
-		switch {
-		case open < 0 && close < 0:
-			return ""
-		case close >= 0 && (open < 0 || close < open):
-			return fmt.Sprintf("unmatched } in %q; placeholders are %s", t, placeholders)
-		case close < 0:
-			return fmt.Sprintf("unclosed { in %q; close it with }, placeholders are %s", t, placeholders)
-		}
-		name := s[open+1 : close]
-		if strings.IndexByte(name, '{') >= 0 {
-			return fmt.Sprintf("unclosed { in %q; close it with }, placeholders are %s", t, placeholders)
-		}
-		if !knownPlaceholder(name) {
-			return fmt.Sprintf("unknown placeholder {%s} in %q; use %s", name, t, placeholders)
-		}
-		s = s[close+1:]
-	}
-	return ""
-}
-
-func knownPlaceholder(name string) bool {
-	switch name {
-	case "customer_id", "event_id", "type":
-		return true
-	}
-	attr, ok := strings.CutPrefix(name, "attrs.")
-	return ok && attr != "" && !strings.ContainsAny(attr, " \t\r\n")
 }
 
 func (k *checker) groupTimeouts() {

@@ -388,6 +388,18 @@ decide:
 `, `unknown profile attribute in {profile.nope}`},
 		{`
 decide:
+  actions: [{id: a, channel: email, payload: {link: "x?c={customer}"}}]
+`, `decide.actions[0].payload: link: unknown placeholder {customer}; use {customer_id}, {event_id}, {type}, {attrs.NAME}, {features.NAME}, {profile.NAME} or {context.NAME}`},
+		{`
+decide:
+  actions: [{id: a, channel: email, payload: {a: "{attrs.x"}}]
+`, `decide.actions[0].payload: a: unclosed { in "{attrs.x"`},
+		{`
+decide:
+  actions: [{id: a, channel: email, payload: {a: "x}"}}]
+`, `decide.actions[0].payload: a: unmatched } in "x}"`},
+		{`
+decide:
   models: [{id: m, file: models/missing.json}]
 `, `decide.models[0].file: cannot load model`},
 	}

@@ -80,6 +80,7 @@ type State struct {
 	trig    []byte
 	cust    []byte
 	cause   []byte
+	fid     []byte
 }
 
 // NewState returns an empty state for one task.
@@ -146,7 +147,8 @@ func (s *State) end() {
 // getFacts returns the customer's facts, asking the caller once per timer.
 func (s *State) getFacts(c *customer) Facts {
 	if !s.haveF {
-		s.facts, s.haveF = s.factsFn([]byte(c.id)), true
+		s.fid = append(s.fid[:0], c.id...) // a conversion would allocate
+		s.facts, s.haveF = s.factsFn(s.fid), true
 	}
 	return s.facts
 }

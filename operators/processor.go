@@ -59,8 +59,10 @@ type Processor struct {
 	// out is the Output of the Process or Advance call in progress, for
 	// Act, which journeys call back.
 	out *Output
-	// advancing is the watermark of the Advance call in progress.
+	// advancing is the watermark of the Advance call in progress;
+	// factsFn is p.factsOf, made once (a method value allocates).
 	advancing int64
+	factsFn   func([]byte) journeys.Facts
 	rec       recorder
 }
 
@@ -73,6 +75,7 @@ func NewProcessor(env *Env, rec Recorder) *Processor {
 		p.sections = append(p.sections, Section{State: p.store})
 	}
 	p.facts.p = p
+	p.factsFn = p.factsOf
 	p.contacts = decide.NewContacts(0)
 	p.sections = append(p.sections, Section{Prefix: contactsPrefix, State: p.contacts})
 	if env.Journeys != nil {
@@ -158,7 +161,7 @@ func (p *Processor) Advance(watermark int64, out *Output) {
 	p.out = out
 	p.engine()
 	p.advancing = watermark
-	p.jstate.Advance(watermark, p.factsOf, p, &p.jout)
+	p.jstate.Advance(watermark, p.factsFn, p, &p.jout)
 	p.rec.journeys(&p.jout)
 }
 

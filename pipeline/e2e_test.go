@@ -1,10 +1,12 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,12 +31,6 @@ type inputRecord struct {
 	rec   testkit.KV
 	// bad is the malformed case, or nil for a good record.
 	bad *eventcases.Case
-	// rule is the rule the good record triggers, or "".
-	rule string
-}
-
-var triggers = map[string]string{ // event type -> rule id in examples/meridian.yaml
-	"payment_failed": "", "checkout_start": "", "usage_threshold": "", "ticket_opened": "",
 }
 
 func exampleConfig(t *testing.T) *config.Config {
@@ -43,21 +39,21 @@ func exampleConfig(t *testing.T) *config.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range cfg.Rules {
-		if _, ok := triggers[r.Event]; ok {
-			triggers[r.Event] = r.ID
-		}
-	}
-	for typ, id := range triggers {
-		if id == "" {
-			t.Fatalf("examples/meridian.yaml has no rule for %s", typ)
-		}
-	}
 	return cfg
 }
 
+// e2eStart is the event time of the first input event: a fixed noon (no
+// quiet hours) ahead of the wall clock, so that an idle partition's
+// wall-clock watermark neither fires journey timers nor makes an event
+// late; the 400 events span under seven minutes, so no timer falls due
+// either. What the pipeline decides then depends on each partition's order
+// only, which the offline replay reproduces.
+var e2eStart = time.Date(2030, 6, 3, 12, 0, 0, 123_000_000, time.UTC)
+
 // buildInput interleaves good events of 40 customers with every malformed
-// case, so that each bad record has good ones on both sides.
+// case, so that each bad record has good ones on both sides. A customer's
+// events are all of one type, on one topic: the order between the input
+// topics, which is up to the consumer, changes nothing.
 func buildInput() []inputRecord {
 	types := []string{"page_view", "payment_failed", "product_view", "checkout_start",
 		"usage_threshold", "add_to_cart", "ticket_opened", "login"}
@@ -71,7 +67,7 @@ func buildInput() []inputRecord {
 		}
 	}
 	var in []inputRecord
-	base := time.Date(2026, 12, 4, 19, 14, 15, 123_000_000, time.UTC)
+	base := e2eStart
 	for i := 0; i < 400; i++ {
 		typ := types[i%len(types)]
 		cust := fmt.Sprintf("c-%d", i%40)
@@ -87,7 +83,7 @@ func buildInput() []inputRecord {
 		v := fmt.Sprintf(`{"event_id":"e-%d","type":%q,"customer_id":%q,"ts":%s,"source":"test",`+
 			`"attrs":{"invoice_id":"inv-%d","amount":%d.5,"reason":"card_declined","cart_value":12.25,`+
 			`"metric":"data","pct":90,"ticket_id":"t-%d","category":"billing"}}`, i, typ, cust, tsJSON, i, i, i)
-		in = append(in, inputRecord{topic: topic, rec: testkit.KV{Key: []byte(cust), Value: []byte(v)}, rule: triggers[typ]})
+		in = append(in, inputRecord{topic: topic, rec: testkit.KV{Key: []byte(cust), Value: []byte(v)}})
 		if i%10 == 5 && i/10 < len(bads) {
 			c := bads[i/10]
 			in = append(in, inputRecord{topic: "clickstream", rec: testkit.KV{Key: c.Key, Value: c.Value}, bad: &c})
@@ -144,35 +140,78 @@ func TestEndToEndKcat(t *testing.T) {
 	in := buildInput()
 	produceInput(t, addr, in)
 
-	wantBad, wantActions := countBad(in), 0
-	for _, r := range in {
-		if r.bad == nil && r.rule != "" {
-			wantActions++
-		}
-	}
+	wantBad := countBad(in)
 	if wantBad < 20 {
 		t.Fatalf("only %d malformed kinds; the contract test needs at least 20", wantBad)
 	}
+	// The expected actions: an offline replay of the input as it landed
+	// (kcat's partitioner is not Kafka's default, so it is read back).
+	want := replayInput(t, cfg, readInput(t, addr, []string{"clickstream", "bss"}, len(in)))
 
 	cfg.Group, cfg.Topics.Partitions = "e2e-1", 4
 	st := runUntil(t, cfg, addr, uint64(len(in)))
-	if st.Actions != uint64(wantActions) || st.DeadLetters != uint64(wantBad) {
-		t.Errorf("stats %+v, want %d actions and %d dead letters", st, wantActions, wantBad)
+	if st.Actions != uint64(len(want)) || st.DeadLetters != uint64(wantBad) {
+		t.Errorf("stats %+v, want %d actions and %d dead letters", st, len(want), wantBad)
 	}
 	checkCommitted(t, addr, "e2e-1", []string{"clickstream", "bss"})
 	first := testkit.KcatConsume(t, addr, "actions")
-	ids1 := checkActions(t, cfg, in, first)
+	ids1 := checkActions(t, cfg, in, want, first)
 	checkDeadLetters(t, addr, "meridian.dlq", in)
 
 	// The same input again, in a second group writing elsewhere: the same decisions.
 	cfg2 := *cfg
 	cfg2.Group, cfg2.Topics.Actions, cfg2.Topics.DeadLetter = "e2e-2", "actions2", "dlq2"
 	cfg2.Topics.Changelog = "e2e-2.changelog" // a pipeline of its own: its own state
+	cfg2.Topics.Learning = "e2e-2.learning"
 	runUntil(t, &cfg2, addr, uint64(len(in)))
-	ids2 := checkActions(t, &cfg2, in, testkit.KcatConsume(t, addr, "actions2"))
+	ids2 := checkActions(t, &cfg2, in, want, testkit.KcatConsume(t, addr, "actions2"))
 	if strings.Join(ids1, ",") != strings.Join(ids2, ",") {
 		t.Errorf("decision ids differ between two runs over the same input")
 	}
+}
+
+// readInput reads n records of topics back from the start, to learn the
+// partition and offset of each.
+func readInput(t *testing.T, addr string, topics []string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var recs []*kgo.Record
+	for len(recs) < n && ctx.Err() == nil {
+		recs = append(recs, cl.PollFetches(ctx).Records()...)
+	}
+	if len(recs) != n {
+		t.Fatalf("read back %d input records, want %d", len(recs), n)
+	}
+	return recs
+}
+
+// replayInput runs recs through pipeline.Replay and returns the actions,
+// by decision id.
+func replayInput(t *testing.T, cfg *config.Config, recs []*kgo.Record) map[string][]byte {
+	t.Helper()
+	env, err := pipeline.NewEnv(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	want := map[string][]byte{}
+	pipeline.Replay(cfg, env, recs, func(_, v []byte) {
+		var a struct {
+			ID string `json:"decision_id"`
+		}
+		if err := json.Unmarshal(v, &a); err != nil || want[a.ID] != nil {
+			t.Fatalf("replayed action unreadable or repeated (%v): %s", err, v)
+		}
+		want[a.ID] = bytes.Clone(v)
+	})
+	return want
 }
 
 var (
@@ -180,18 +219,18 @@ var (
 	timestampRe  = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 )
 
-// checkActions checks every action against the contract and the input, and
-// returns the sorted decision ids.
-func checkActions(t *testing.T, cfg *config.Config, in []inputRecord, got []testkit.KV) []string {
+// checkActions checks every action against the contract, the catalogue and
+// the input, and that the actions are exactly the replay's (want, by
+// decision id), byte for byte; it returns the sorted decision ids.
+func checkActions(t *testing.T, cfg *config.Config, in []inputRecord, want map[string][]byte, got []testkit.KV) []string {
 	t.Helper()
-	rules := map[string]config.Rule{}
-	for _, r := range cfg.Rules {
-		rules[r.ID] = r
+	catalogue := map[string]config.Action{}
+	for _, a := range cfg.Decide.Actions {
+		catalogue[a.ID] = a
 	}
 	byEvent := map[string]inputRecord{}
-	want := 0
 	for _, r := range in {
-		if r.bad == nil && r.rule != "" {
+		if r.bad == nil {
 			var ev struct {
 				EventID string `json:"event_id"`
 			}
@@ -199,34 +238,58 @@ func checkActions(t *testing.T, cfg *config.Config, in []inputRecord, got []test
 				t.Fatal(err)
 			}
 			byEvent[ev.EventID] = r
-			want++
 		}
 	}
-	if len(got) != want {
-		t.Fatalf("%d actions on the topic, want %d", len(got), want)
+	if len(got) != len(want) {
+		t.Errorf("%d actions on the topic, want the replay's %d", len(got), len(want))
 	}
 	var ids []string
 	seen := map[string]bool{}
+	kinds := map[string]int{} // what the actions covered
 	for _, kv := range got {
 		a := checkActionShape(t, kv)
-		src, ok := byEvent[a.Trigger.EventID]
-		if !ok || seen[a.Trigger.EventID] {
-			t.Fatalf("action for unknown or repeated trigger %q", a.Trigger.EventID)
+		if seen[a.DecisionID] {
+			t.Errorf("decision %s twice", a.DecisionID)
 		}
-		seen[a.Trigger.EventID] = true
-		rule := rules[src.rule]
-		if a.ActionID != rule.Action || a.Channel != rule.Channel || a.Value != rule.Value || a.Weight != rule.Weight {
-			t.Errorf("action %+v does not follow rule %+v", a, rule)
+		seen[a.DecisionID] = true
+		if w, ok := want[a.DecisionID]; !ok || !bytes.Equal(w, kv.Value) {
+			t.Errorf("action not as replayed:\ngot  %s\nwant %s", kv.Value, w)
+		}
+		src, ok := byEvent[a.Trigger.EventID]
+		if !ok {
+			t.Fatalf("action for unknown trigger %q", a.Trigger.EventID)
+		}
+		cat, ok := catalogue[a.ActionID]
+		if !ok || a.Channel != cat.Channel || a.Value != cat.Value || a.Weight != cat.Weight {
+			t.Errorf("action %+v does not follow the catalogue's %+v", a, cat)
+		}
+		if a.Score <= 0 || a.Propensity <= 0 || a.Propensity > 1 {
+			t.Errorf("action %s: score %v propensity %v", a.DecisionID, a.Score, a.Propensity)
 		}
 		if string(kv.Key) != a.CustomerID || string(src.rec.Key) != a.CustomerID {
 			t.Errorf("key %q, customer_id %q, input key %q", kv.Key, a.CustomerID, src.rec.Key)
 		}
 		dec, _ := time.Parse(time.RFC3339, a.DecidedAt)
 		exp, _ := time.Parse(time.RFC3339, a.ExpiresAt)
-		if exp.Sub(dec) != rule.TTL {
-			t.Errorf("expires_at - decided_at = %v, want the rule's ttl %v", exp.Sub(dec), rule.TTL)
+		trig, _ := time.Parse(time.RFC3339, a.Trigger.TS)
+		if exp.Sub(dec) != cat.TTL || !dec.Equal(trig) {
+			t.Errorf("decided %v, expires %v, trigger %v: want expiry after the action's ttl %v, decided at the trigger's time",
+				dec, exp, trig, cat.TTL)
 		}
-		if rule.Event == "payment_failed" {
+		if (a.Model == nil) != (cat.Model == "") || (a.Model != nil && !strings.HasPrefix(*a.Model, cat.Model+"@") && *a.Model != cat.Model) {
+			t.Errorf("action %s model %v, catalogue %q", a.ActionID, a.Model, cat.Model)
+		}
+		if a.Journey != nil {
+			kinds["journey"]++
+			if a.Journey.ID != "payment_recovery" || a.Journey.Step == nil || *a.Journey.Step != "selfservice_link" || a.Trigger.Type != "payment_failed" {
+				t.Errorf("journey action %s: %s, trigger %s", a.ActionID, kv.Value, a.Trigger.Type)
+			}
+		}
+		if a.Model != nil {
+			kinds["model"]++
+		}
+		kinds[a.ActionID]++
+		if a.ActionID == "payment_selfservice_sms" {
 			link, _ := a.Payload["link"].(string)
 			if !strings.Contains(link, "c="+a.CustomerID) || !strings.Contains(link, "inv=inv-") {
 				t.Errorf("payment link %q lacks the customer or invoice: %s", link, kv.Value)
@@ -237,26 +300,39 @@ func checkActions(t *testing.T, cfg *config.Config, in []inputRecord, got []test
 		}
 		ids = append(ids, a.DecisionID)
 	}
-	sort.Strings(ids)
-	for i := 1; i < len(ids); i++ {
-		if ids[i] == ids[i-1] {
-			t.Errorf("decision id %s appears twice", ids[i])
+	for _, k := range []string{"journey", "model", "checkout_nudge_push", "payment_selfservice_sms", "usage_upsell_email", "cart_discount_web"} {
+		if kinds[k] == 0 {
+			t.Errorf("no action with %s among %v: the input does not exercise it", k, kinds)
 		}
 	}
+	t.Logf("%d actions: %v", len(got), kinds)
+	sort.Strings(ids)
 	return ids
 }
 
 type actionRecord struct {
-	DecisionID string         `json:"decision_id"`
-	CustomerID string         `json:"customer_id"`
-	ActionID   string         `json:"action_id"`
-	Channel    string         `json:"channel"`
-	Value      float64        `json:"value"`
-	Weight     float64        `json:"weight"`
-	DecidedAt  string         `json:"decided_at"`
-	ExpiresAt  string         `json:"expires_at"`
-	Payload    map[string]any `json:"payload"`
-	Trigger    struct {
+	DecisionID string  `json:"decision_id"`
+	CustomerID string  `json:"customer_id"`
+	ActionID   string  `json:"action_id"`
+	Channel    string  `json:"channel"`
+	Score      float64 `json:"score"`
+	Propensity float64 `json:"propensity"`
+	Value      float64 `json:"value"`
+	Weight     float64 `json:"weight"`
+	Journey    *struct {
+		ID   string  `json:"id"`
+		Step *string `json:"step"`
+	} `json:"journey"`
+	Experiment *struct {
+		ID  string `json:"id"`
+		Arm string `json:"arm"`
+	} `json:"experiment"`
+	Model     *string        `json:"model"`
+	Reasons   []string       `json:"reasons"`
+	DecidedAt string         `json:"decided_at"`
+	ExpiresAt string         `json:"expires_at"`
+	Payload   map[string]any `json:"payload"`
+	Trigger   struct {
 		EventID string `json:"event_id"`
 		Type    string `json:"type"`
 		TS      string `json:"ts"`
@@ -271,22 +347,29 @@ func checkActionShape(t *testing.T, kv testkit.KV) actionRecord {
 	if err := json.Unmarshal(kv.Value, &m); err != nil {
 		t.Fatalf("action is not JSON: %v: %s", err, kv.Value)
 	}
+	// The contract: each field with its JSON kinds ("a|b": either), and
+	// the fields of its objects.
 	kinds := map[string]string{"decision_id": "string", "customer_id": "string", "action_id": "string",
 		"channel": "string", "score": "number", "propensity": "number", "value": "number", "weight": "number",
-		"journey": "null", "experiment": "null", "model": "null", "reasons": "array", "trigger": "object",
-		"decided_at": "string", "expires_at": "string", "payload": "object"}
-	for k, kind := range kinds {
-		v, ok := m[k]
-		if !ok {
-			t.Errorf("action lacks %q: %s", k, kv.Value)
-			continue
-		}
-		if got := jsonKind(v); got != kind {
-			t.Errorf("action %q is %s, want %s", k, got, kind)
+		"journey": "object|null", "experiment": "object|null", "model": "string|null", "reasons": "array",
+		"trigger": "object", "decided_at": "string", "expires_at": "string", "payload": "object"}
+	objects := map[string]map[string]string{
+		"journey":    {"id": "string", "step": "string|null"},
+		"experiment": {"id": "string", "arm": "string"},
+		"trigger":    {"event_id": "string", "type": "string", "ts": "string"},
+	}
+	checkKinds(t, "action", m, kinds, kv.Value)
+	for k, fields := range objects {
+		if o, ok := m[k].(map[string]any); ok {
+			checkKinds(t, "action."+k, o, fields, kv.Value)
 		}
 	}
-	if len(m) != len(kinds) {
-		t.Errorf("action has %d fields, want %d: %s", len(m), len(kinds), kv.Value)
+	if rs, ok := m["reasons"].([]any); ok {
+		for _, r := range rs {
+			if _, ok := r.(string); !ok {
+				t.Errorf("a reason is %s, want string: %s", jsonKind(r), kv.Value)
+			}
+		}
 	}
 	var a actionRecord
 	if err := json.Unmarshal(kv.Value, &a); err != nil {
@@ -304,6 +387,25 @@ func checkActionShape(t *testing.T, kv testkit.KV) actionRecord {
 		t.Errorf("trigger incomplete: %+v", a.Trigger)
 	}
 	return a
+}
+
+// checkKinds checks that m has exactly the keys of kinds, each of one of
+// its kinds.
+func checkKinds(t *testing.T, what string, m map[string]any, kinds map[string]string, rec []byte) {
+	t.Helper()
+	for k, kind := range kinds {
+		v, ok := m[k]
+		if !ok {
+			t.Errorf("%s lacks %q: %s", what, k, rec)
+			continue
+		}
+		if got := jsonKind(v); !slices.Contains(strings.Split(kind, "|"), got) {
+			t.Errorf("%s %q is %s, want %s: %s", what, k, got, kind, rec)
+		}
+	}
+	if len(m) != len(kinds) {
+		t.Errorf("%s has %d fields, want %d: %s", what, len(m), len(kinds), rec)
+	}
 }
 
 func jsonKind(v any) string {

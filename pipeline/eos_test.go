@@ -19,13 +19,13 @@ import (
 // restore from the changelog and replay): a read_committed consumer must see
 // every expected decision exactly once.
 func TestExactlyOnce(t *testing.T) {
-	cfg := exampleConfig(t)
+	cfg := oneTopicConfig(t)
 	cfg.Group = "eos"
 	cfg.State.Delivery = config.ExactlyOnce
 	cfg.State.CheckpointInterval = 200 * time.Millisecond
 	addr := standardBroker(t)
 	recs := w1Records(cfg.Generator.Seed, 20_000)
-	want := expectedActions(t, recs)
+	want := expectedActions(t, cfg, recs)
 	produce := producer(t, addr)
 	produce(recs[:10_000])
 	a := startInstance(t, cfg, addr)

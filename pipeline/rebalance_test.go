@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"testing"
 	"time"
@@ -58,11 +57,11 @@ func (in *instance) close(t *testing.T) {
 // instance, and every expected decision reaches the actions topic, any
 // replayed one byte-identical.
 func TestRebalance(t *testing.T) {
-	cfg := exampleConfig(t)
+	cfg := oneTopicConfig(t)
 	cfg.Group = "rebalance"
 	addr := standardBroker(t)
 	recs := w1Records(cfg.Generator.Seed, 30_000)
-	want := expectedActions(t, recs)
+	want := expectedActions(t, cfg, recs)
 	produce := producer(t, addr)
 	produce(recs[:10_000])
 	a := startInstance(t, cfg, addr)
@@ -122,7 +121,7 @@ func TestRebalance(t *testing.T) {
 // standardBroker starts an embedded broker with the example config's topics
 // (12 partitions) for the test, and returns its address.
 func standardBroker(t *testing.T) string {
-	b, err := broker.Start(context.Background(), broker.Config{Topics: []string{"clickstream", "bss", "outcomes",
+	b, err := broker.Start(context.Background(), broker.Config{Topics: []string{"events", "clickstream", "bss", "outcomes",
 		"actions", "meridian.dlq"}, Partitions: 12})
 	if err != nil {
 		t.Fatal(err)
@@ -150,10 +149,26 @@ func producer(t *testing.T, addr string) func([]bench.Record) {
 	}
 }
 
-// w1Records generates n W1 records in virtual time.
+// oneTopicConfig is the example config reading one input topic, events:
+// the order of a partition is then the order records were produced in
+// (ordering across input topics is up to the consumer), so an offline
+// replay gives exactly the live pipeline's actions.
+func oneTopicConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg := exampleConfig(t)
+	cfg.Topics.Inputs = []string{"events"}
+	return cfg
+}
+
+// w1Records generates n W1 records on the one topic events, one per
+// millisecond of event time from a minute ago: near the wall clock, so
+// that when an idle partition's watermark follows the wall clock, later
+// events are not late (a late event changes nothing, which a replay would
+// not know).
 func w1Records(seed int64, n int) []bench.Record {
-	g := bench.NewGenerator(bench.GenConfig{Seed: seed, Customers: 5000})
-	start := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	g := bench.NewGenerator(bench.GenConfig{Seed: seed, Customers: 5000,
+		Topics: bench.GenTopics{Clickstream: "events", BSS: "events", Outcomes: "events"}})
+	start := time.Now().Add(-time.Minute)
 	out := make([]bench.Record, n)
 	for i := range out {
 		var r bench.Record
@@ -163,32 +178,41 @@ func w1Records(seed int64, n int) []bench.Record {
 	return out
 }
 
-// expectedActions computes offline, with the same operators, the action
-// every record must produce, by decision id.
-func expectedActions(t *testing.T, recs []bench.Record) map[string][]byte {
+// expectedActions replays recs offline (pipeline.Replay) in the partitions
+// and order the producer gives them, and returns every action by decision id.
+func expectedActions(t *testing.T, cfg *config.Config, recs []bench.Record) map[string][]byte {
 	t.Helper()
-	rules, err := operators.NewRules(exampleConfig(t).Rules)
+	env, err := pipeline.NewEnv(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proc := operators.NewProcessor(rules, nil)
+	defer env.Close()
 	want := map[string][]byte{}
-	var out operators.Output
-	for _, r := range recs {
-		out.Reset()
-		err := proc.Process(r.Key, r.Value, math.MinInt64, &out)
-		if err != nil {
-			t.Fatalf("generated record is a dead letter: %v", err)
+	pipeline.Replay(cfg, env, kafkaRecords(recs, 12), func(_, act []byte) {
+		id := string(act[len(`{"decision_id":"`):][:operators.DecisionIDLen])
+		if prev, ok := want[id]; ok {
+			t.Fatalf("decision %s twice in the replay:\n%s\n%s", id, prev, act)
 		}
-		for i := range out.Len() {
-			_, act := out.Record(i)
-			want[string(act[len(`{"decision_id":"`):][:operators.DecisionIDLen])] = bytes.Clone(act)
-		}
-	}
+		want[id] = bytes.Clone(act)
+	})
 	if len(want) < 100 {
 		t.Fatalf("only %d actions expected; the test needs more", len(want))
 	}
 	return want
+}
+
+// kafkaRecords gives recs the partitions (of n) and offsets a producer with
+// Kafka's default partitioner gives them, producing them in order.
+func kafkaRecords(recs []bench.Record, n int) []*kgo.Record {
+	next := map[string]int64{}
+	out := make([]*kgo.Record, len(recs))
+	for i, r := range recs {
+		p := pipeline.PartitionOf(r.Key, n)
+		tp := fmt.Sprintf("%s/%d", r.Topic, p)
+		out[i] = &kgo.Record{Topic: r.Topic, Partition: p, Offset: next[tp], Key: r.Key, Value: r.Value}
+		next[tp]++
+	}
+	return out
 }
 
 // readActions reads the actions topic until every wanted decision id has

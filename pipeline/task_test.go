@@ -11,9 +11,7 @@ import (
 
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/examples"
-	"github.com/meridian/meridian/features"
 	"github.com/meridian/meridian/internal/metrics"
-	"github.com/meridian/meridian/operators"
 )
 
 // offlinePipeline is a Pipeline with no Kafka client, enough to drive a
@@ -24,16 +22,13 @@ func offlinePipeline(tb testing.TB) *Pipeline {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rules, err := operators.NewRules(cfg.Rules)
+	env, err := NewEnv(cfg, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	set, err := features.NewSet(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	tb.Cleanup(env.Close)
 	reg := metrics.NewRegistry()
-	return &Pipeline{cfg: cfg, rules: rules, features: set, reg: reg, now: time.Now, log: slog.New(slog.DiscardHandler),
+	return &Pipeline{cfg: cfg, env: env, reg: reg, now: time.Now, log: slog.New(slog.DiscardHandler),
 		m: newPipelineMetrics(reg)}
 }
 
@@ -56,7 +51,7 @@ func TestDecideBatchMixesActionsAndDeadLetters(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		switch i % 3 {
 		case 0:
-			batch = append(batch, record("bss", int64(i), fmt.Sprintf("c-%d", i), event(i, "payment_failed")))
+			batch = append(batch, record("clickstream", int64(i), fmt.Sprintf("c-%d", i), event(i, "checkout_start")))
 		case 1:
 			batch = append(batch, record("clickstream", int64(i), "c-x", "{not json"))
 		case 2:

@@ -52,7 +52,7 @@ type cluster struct {
 func newCluster(t *testing.T, delivery string) *cluster {
 	t.Helper()
 	b, err := broker.Start(context.Background(), broker.Config{Partitions: 12,
-		Topics: []string{"clickstream", "bss", "outcomes", "actions", "meridian.dlq"}})
+		Topics: []string{"events", "actions", "meridian.dlq"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,15 +65,23 @@ func newCluster(t *testing.T, delivery string) *cluster {
 	}
 	yaml := string(example)
 	for old, repl := range map[string]string{
-		"brokers: []":             fmt.Sprintf("brokers: [%q]", c.addr),
-		"checkpoint_interval: 5s": "checkpoint_interval: 200ms",
-		"delivery: at_least_once": "delivery: " + delivery,
-		"shutdown_timeout: 30s":   "shutdown_timeout: 10s",
+		"brokers: []": fmt.Sprintf("brokers: [%q]", c.addr),
+		// One input topic: a partition's order is then the order the load
+		// produced it in (ordering across topics is up to the consumer),
+		// so the offline replay gives exactly the live decisions.
+		"inputs: [clickstream, bss, outcomes]": "inputs: [events]",
+		"checkpoint_interval: 5s":              "checkpoint_interval: 200ms",
+		"delivery: at_least_once":              "delivery: " + delivery,
+		"shutdown_timeout: 30s":                "shutdown_timeout: 10s",
 	} {
 		if !strings.Contains(yaml, old) {
 			t.Fatalf("examples/meridian.yaml no longer contains %q", old)
 		}
 		yaml = strings.Replace(yaml, old, repl, 1)
+	}
+	// The model and reference files the config names, beside it.
+	if err := os.CopyFS(c.dir, os.DirFS("../../examples")); err != nil {
+		t.Fatal(err)
 	}
 	c.cfgPath = filepath.Join(c.dir, "meridian.yaml")
 	if err := os.WriteFile(c.cfgPath, []byte(yaml), 0o644); err != nil {
@@ -182,19 +190,55 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// load produces W1 at rate events/s for d (customers drawn from a small
-// population so that they build real state).
-func (c *cluster) load(rate int, d time.Duration) {
+// load produces W1 to the input topic at rate events/s for d of wall
+// time (customers drawn from a small population so that they build real
+// state), and returns the event-time span it covered. Event time starts
+// at the wall clock and runs speed times faster: ahead of the wall clock,
+// an idle partition's watermark never moves by it, and with speed > 1
+// journey timers (cart_abandonment waits 30 minutes) fall due during the
+// run.
+func (c *cluster) load(rate int, d time.Duration, speed int) time.Duration {
 	c.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.addr))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer cl.Close()
-	if _, err := bench.RunGenToKafka(context.Background(), bench.GenRun{
-		Gen: bench.GenConfig{Seed: 7, Customers: 3000}, Rate: rate, Duration: d}, cl); err != nil {
+	topic := c.cfg.Topics.Inputs[0]
+	g := bench.NewGenerator(bench.GenConfig{Seed: 7, Customers: 3000,
+		Topics: bench.GenTopics{Clickstream: topic, BSS: topic, Outcomes: topic}})
+	var mu sync.Mutex
+	var produceErr error
+	ctx := context.Background()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	start, sent := time.Now(), 0
+	var el time.Duration
+	for el = time.Since(start); el < d; el = time.Since(start) {
+		virtual := start.Add(el * time.Duration(speed))
+		for due := int(el.Seconds() * float64(rate)); sent < due; sent++ {
+			var r bench.Record
+			g.Next(virtual, &r)
+			cl.Produce(ctx, &kgo.Record{Topic: r.Topic, Key: bytes.Clone(r.Key), Value: bytes.Clone(r.Value)},
+				func(_ *kgo.Record, err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil && produceErr == nil {
+						produceErr = err
+					}
+				})
+		}
+		<-tick.C
+	}
+	if err := cl.Flush(ctx); err != nil {
 		c.t.Fatal(err)
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	if produceErr != nil {
+		c.t.Fatal(produceErr)
+	}
+	return el * time.Duration(speed)
 }
 
 // waitDrained waits until the group has committed every input record and
@@ -290,28 +334,40 @@ func readAll(t *testing.T, addr string, committed bool, topics ...string) []*kgo
 	return out
 }
 
-// checkDecisions compares the actions topic with the decisions the input
-// log implies: none missing, none unexpected, every copy byte-identical,
-// and with once set, each exactly once.
-func (c *cluster) checkDecisions(log []*kgo.Record, once bool) {
+// checkDecisions compares the actions topic with the decisions an offline
+// replay of the input log gives (pipeline.Replay, the backtest): none
+// missing, none unexpected, every copy byte-identical, and with once set,
+// each exactly once. That covers the journeys' timers: none lost, none
+// fired twice or at another point of the input. It returns how many of
+// the expected decisions came from a journey step after a wait (a timer).
+func (c *cluster) checkDecisions(log []*kgo.Record, once bool) (timers int) {
 	c.t.Helper()
-	rules, err := operators.NewRules(c.cfg.Rules)
+	env, err := pipeline.NewEnv(c.cfg, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	proc := operators.NewProcessor(rules, nil)
+	defer env.Close()
 	want := map[string][]byte{}
-	var out operators.Output
-	for _, r := range log {
-		out.Reset()
-		if err := proc.Process(r.Key, r.Value, math.MinInt64, &out); err != nil {
-			continue
+	journeys := 0
+	pipeline.Replay(c.cfg, env, log, func(_, act []byte) {
+		id := string(act[len(`{"decision_id":"`):][:operators.DecisionIDLen])
+		if prev, ok := want[id]; ok {
+			c.t.Errorf("decision %s twice in the replay:\n%s\n%s", id, prev, act)
 		}
-		for i := range out.Len() {
-			_, act := out.Record(i)
-			want[string(act[len(`{"decision_id":"`):][:operators.DecisionIDLen])] = bytes.Clone(act)
+		want[id] = bytes.Clone(act)
+		var a struct {
+			Journey *struct{ ID, Step string } `json:"journey"`
 		}
-	}
+		if err := json.Unmarshal(act, &a); err != nil {
+			c.t.Fatalf("replayed action is not JSON: %v: %s", err, act)
+		}
+		if a.Journey != nil {
+			journeys++
+			if a.Journey.Step != "selfservice_link" { // the one step that follows no wait
+				timers++
+			}
+		}
+	})
 	got := map[string]int{}
 	dups := 0
 	for _, r := range readAll(c.t, c.addr, once, c.cfg.Topics.Actions) {
@@ -330,7 +386,8 @@ func (c *cluster) checkDecisions(log []*kgo.Record, once bool) {
 			missing++
 		}
 	}
-	c.t.Logf("%d decisions expected, %d on the topic, %d duplicate copies", len(want), len(got), dups)
+	c.t.Logf("%d decisions expected (%d by journeys, %d after a timer), %d on the topic, %d duplicate copies",
+		len(want), journeys, timers, len(got), dups)
 	if missing > 0 {
 		c.t.Errorf("%d of %d decisions are missing from the actions topic", missing, len(want))
 	}
@@ -340,6 +397,7 @@ func (c *cluster) checkDecisions(log []*kgo.Record, once bool) {
 	if len(want) < 50 {
 		c.t.Errorf("only %d decisions: the load is too small to test anything", len(want))
 	}
+	return timers
 }
 
 // checkFeatures compares the customer view of customers (read through
@@ -452,6 +510,8 @@ func cloneEvent(e *event.Event) *event.Event {
 
 // crashTest runs three instances under W1 load, kills instance 0 with
 // SIGKILL three times and restarts it, then checks decisions and features.
+// Event time runs 300 times faster than the wall clock (an hour in 12 s),
+// so that journey timers fire throughout, across the crashes.
 func crashTest(t *testing.T, delivery string) {
 	c := newCluster(t, delivery)
 	for i := 0; i < 3; i++ {
@@ -459,7 +519,7 @@ func crashTest(t *testing.T, delivery string) {
 	}
 	c.waitOwning(0, 1, 2)
 	done := make(chan struct{})
-	go func() { defer close(done); c.load(2000, 12*time.Second) }()
+	go func() { defer close(done); c.load(2000, 12*time.Second, 300) }()
 	for k := 0; k < 3; k++ {
 		time.Sleep(time.Second)
 		c.kill(0)
@@ -470,7 +530,9 @@ func crashTest(t *testing.T, delivery string) {
 	<-done
 	c.waitDrained(0, 1, 2)
 	log := c.inputLog()
-	c.checkDecisions(log, delivery == config.ExactlyOnce)
+	if timers := c.checkDecisions(log, delivery == config.ExactlyOnce); timers == 0 {
+		t.Error("no journey timer fired: the test does not check that none is lost or fired twice")
+	}
 	c.checkFeatures(log, 1)
 	for i := 0; i < 3; i++ {
 		c.stop(i)
@@ -503,7 +565,7 @@ func TestRebalanceUnderLoad(t *testing.T) {
 	}
 	c.waitOwning(0, 1, 2)
 	done := make(chan struct{})
-	go func() { defer close(done); c.load(2000, 8*time.Second) }()
+	go func() { defer close(done); c.load(2000, 8*time.Second, 1) }()
 	time.Sleep(time.Second)
 	c.start(3)
 	c.waitOwning(0, 1, 2, 3)

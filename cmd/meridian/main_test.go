@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/internal/broker"
 )
 
@@ -76,6 +78,17 @@ func TestValidate(t *testing.T) {
 	code, out, errs := runCLI(t, "validate", "--config", "../../examples/meridian.yaml")
 	if code != exitOK || !strings.Contains(out, "ok") {
 		t.Errorf("example config: exit %d\n%s%s", code, out, errs)
+	}
+	// It says what the config defines.
+	cfg, err := config.Load("../../examples/meridian.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := fmt.Sprintf("%d features, %d actions, %d models, %d journeys)", len(cfg.Features),
+		len(cfg.Decide.Actions), len(cfg.Decide.Models), len(cfg.Journeys))
+	if len(cfg.Features) == 0 || len(cfg.Decide.Actions) == 0 || len(cfg.Decide.Models) == 0 || len(cfg.Journeys) == 0 ||
+		!strings.Contains(out, counts) {
+		t.Errorf("validate output lacks %q:\n%s", counts, out)
 	}
 	code, _, errs = runCLI(t, "run", "--config", "../../examples/meridian.yaml")
 	if code != exitUsage || !strings.Contains(errs, "brokers is empty") {
