@@ -25,7 +25,7 @@ import (
 // there once.
 func TestAnalyticsToClickHouse(t *testing.T) {
 	srv := chtest.Start(t)
-	cfg := exampleConfig(t)
+	cfg := oneTopicConfig(t)
 	cfg.Group = "analytics-e2e"
 	cfg.Analytics.Sink = config.SinkClickHouse
 	cfg.Analytics.Spool.Dir = t.TempDir()
