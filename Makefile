@@ -30,6 +30,7 @@ bench: build
 	$(GO) test -run='^$$' -bench='Update|Vector' -benchmem ./features/
 	$(GO) test -run='^$$' -bench=StateBytes -benchtime=1x ./features/
 	$(GO) test -run='^$$' -bench='Append|ClickHouseInsert' -benchmem ./sinks/
+	$(GO) test -run='^$$' -bench=. -benchmem ./decide/ ./journeys/ ./models/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
