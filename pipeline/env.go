@@ -125,6 +125,15 @@ func (e *Env) Reload(cfg *config.Config) (string, error) {
 	return fmt.Sprintf("%d actions, models %s", len(eng.Actions()), strings.Join(eng.Models(), ", ")), nil
 }
 
+// ReferenceStats are the lookup counters of the reference tables in use
+// (they start again from zero after a reload).
+func (e *Env) ReferenceStats() refdata.Stats {
+	if r := e.ref.Load(); r != nil {
+		return r.Stats()
+	}
+	return refdata.Stats{}
+}
+
 // Close releases the reference tables' cache.
 func (e *Env) Close() {
 	if r := e.ref.Swap(nil); r != nil {

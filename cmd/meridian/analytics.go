@@ -7,6 +7,8 @@ import (
 
 	"github.com/meridian/meridian/config"
 	"github.com/meridian/meridian/internal/metrics"
+	"github.com/meridian/meridian/pipeline"
+	"github.com/meridian/meridian/refdata"
 	"github.com/meridian/meridian/sinks"
 )
 
@@ -39,6 +41,22 @@ func startAnalytics(cfg *config.Config, reg *metrics.Registry, log *slog.Logger)
 	reg.CounterFunc("meridian_analytics_write_errors_total", "Failed analytics writes (retried from the spool).",
 		stat(func(st sinks.Stats) int64 { return st.WriteErrors }))
 	return s, nil
+}
+
+// referenceMetrics exports the reference tables' lookup counters.
+func referenceMetrics(env *pipeline.Env, reg *metrics.Registry) {
+	lookups := func(f func(refdata.Stats) uint64) func() float64 {
+		return func() float64 { return float64(f(env.ReferenceStats())) }
+	}
+	help := "Reference-table lookups by what they found (a miss includes unknown keys and source errors); restarts from 0 after a reload."
+	reg.CounterFunc("meridian_reference_lookups_total", help, lookups(func(s refdata.Stats) uint64 { return s.Hits }), "result", "hit")
+	reg.CounterFunc("meridian_reference_lookups_total", help, lookups(func(s refdata.Stats) uint64 { return s.Misses }), "result", "miss")
+	reg.CounterFunc("meridian_reference_source_errors_total", "Reference-table lookups whose source failed (each also a miss).",
+		lookups(func(s refdata.Stats) uint64 { return s.Errors }))
+	reg.GaugeFunc("meridian_reference_cache_hit_ratio", "Share of reference lookups the cache answered without asking the source.",
+		func() float64 { return env.ReferenceStats().CacheHitRatio() })
+	reg.GaugeFunc("meridian_reference_cache_bytes", "Estimated bytes the reference cache holds (bounded by reference_cache.max_cost).",
+		func() float64 { return float64(env.ReferenceStats().Cost) })
 }
 
 // closeAnalytics writes what the tasks flushed at their last checkpoint;

@@ -101,6 +101,7 @@ func serve(ctx context.Context, cfg *config.Config, brokers []string, log *slog.
 		return usageError{err}
 	}
 	defer env.Close()
+	referenceMetrics(env, reg)
 	rows, err := startAnalytics(cfg, reg, log)
 	if err != nil {
 		srv.Close()
