@@ -1,9 +1,12 @@
 package decide
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 )
 
 // Contacts is one task's contact ledger: per customer, the recent sends
@@ -16,19 +19,81 @@ import (
 // state. Durability mirrors features.Store: the task writes the dirty
 // customers at a checkpoint (AppendCustomer) and restores them on
 // assignment (RestoreCustomer).
+//
+// The layout is features.Store's, so that contacting a new customer does
+// not allocate once the ledger has warmed up: the ledgers are values in a
+// slab indexed by int32, with a free list of the slots Evict and Delete
+// release; the customer ids live in a byte arena; an open-addressing
+// table over maphash finds them. A ledger holds its first few sends and
+// dismissals inline; a customer with more spills them to a spill with room
+// for more, cut from a block shared by spillBlock heavy customers and
+// handed on to the next heavy one when the ledger is released. What still
+// allocates: a new block, once per spillBlock heavy customers, and a
+// customer outgrowing its spill's room (append doubles it; the room stays
+// with the spill).
 type Contacts struct {
-	custs map[string]*ledger
+	seed  maphash.Seed
+	slots []int32 // open addressing, linear probing over ledger index+1 (0 = empty), at most half full
+	leds  []ledger
+	free  []int32 // released ledgers, reused first
+	n     int     // live ledgers
+	// ids holds the customer ids, at leds[i].off; garbage is the bytes
+	// no ledger, live or released, reserves, reclaimed by compact.
+	ids     []byte
+	garbage int
 	// keep is how long a send is kept: the longest cap window.
 	keep  int64
-	dirty []string
-	gone  []string
+	dirty []int32 // ledgers changed since ClearDirty
+	gone  []byte  // ids removed since ClearDirty, each uvarint-length-prefixed
+	// spills are released ledgers' spills, for reuse; spillBlock,
+	// sendBlock and disBlock are what is left of the last blocks new
+	// spills and their room were cut from.
+	spills     []*spill
+	spillBlock []spill
+	sendBlock  []send
+	disBlock   []dismissal
+	// rsends and rdis are RestoreCustomer's decoding buffers.
+	rsends []send
+	rdis   []dismissal
 }
 
+// The sends and dismissals a ledger holds inline; spilled in ledger.ns or
+// ledger.nd says they are in ledger.more instead, which starts with room
+// for spillSends and spillDismissals (cut from blocks of spillBlock).
+const (
+	inlineSends      = 4
+	inlineDismissals = 2
+	spilled          = 0xff
+	spillSends       = 16
+	spillDismissals  = 8
+	spillBlock       = 64
+)
+
+// ledger is one customer's entry in the slab (168 bytes). A free one
+// (live false) keeps its reserved id bytes (off, cap) for the next
+// customer and its place in the dirty list (inList). Its one pointer,
+// more, is nil but for heavy customers: unlike features' table the slab
+// is scanned by the garbage collector, but there is no heap object per
+// customer.
 type ledger struct {
-	id        string // the customer, interned once for the dirty list
+	hash      uint64
+	off       int    // id offset in Contacts.ids
+	size      uint32 // id length
+	cap       uint32 // id bytes reserved at off
+	ns, nd    uint8  // inline sends and dismissals, or spilled
+	live      bool
+	dirty     bool
+	inList    bool // the ledger's index is in the dirty list
+	sends     [inlineSends]send
+	dismissed [inlineDismissals]dismissal
+	more      *spill // nil unless the customer had more than fit inline
+}
+
+// spill holds the sends (when ns is spilled) and the dismissals (when nd
+// is) of a heavy customer.
+type spill struct {
 	sends     []send
 	dismissed []dismissal
-	dirty     bool
 }
 
 // send is one action sent to the customer.
@@ -46,28 +111,304 @@ type dismissal struct {
 // NewContacts returns an empty ledger that keeps sends for keep (use
 // Engine.Horizon; a longer one is harmless).
 func NewContacts(keep int64) *Contacts {
-	return &Contacts{custs: map[string]*ledger{}, keep: keep}
+	return &Contacts{seed: maphash.MakeSeed(), slots: make([]int32, 64), keep: keep}
 }
 
 // SetKeep changes how long sends are kept, after a reload.
 func (c *Contacts) SetKeep(keep int64) { c.keep = keep }
 
-func (c *Contacts) get(id []byte) *ledger { return c.custs[string(id)] }
-
-func (c *Contacts) getOrCreate(id []byte) *ledger {
-	if l := c.custs[string(id)]; l != nil {
-		return l
+// get returns the customer's ledger, or nil. The pointer is valid until
+// the next ledger is created.
+func (c *Contacts) get(id []byte) *ledger {
+	slot, found := c.find(id, maphash.Bytes(c.seed, id))
+	if !found {
+		return nil
 	}
-	l := &ledger{id: string(id)}
-	c.custs[l.id] = l
-	return l
+	return &c.leds[c.slots[slot]-1]
 }
 
-func (c *Contacts) markDirty(l *ledger) {
-	if !l.dirty {
-		l.dirty = true
-		c.dirty = append(c.dirty, l.id)
+// getOrCreate returns the index of the customer's ledger, creating an
+// empty one.
+func (c *Contacts) getOrCreate(id []byte) int {
+	h := maphash.Bytes(c.seed, id)
+	slot, found := c.find(id, h)
+	if found {
+		return int(c.slots[slot]) - 1
 	}
+	idx := c.newLedger()
+	l := &c.leds[idx]
+	l.hash, l.live = h, true
+	c.placeID(l, id)
+	c.insertSlot(slot, idx)
+	c.n++
+	return idx
+}
+
+// find returns the slot holding id, or the empty slot where it would go.
+func (c *Contacts) find(id []byte, h uint64) (slot int, found bool) {
+	mask := len(c.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		s := c.slots[i]
+		if s == 0 {
+			return i, false
+		}
+		l := &c.leds[s-1]
+		if l.hash == h && bytes.Equal(c.idOf(l), id) {
+			return i, true
+		}
+	}
+}
+
+// idOf returns the id of a live ledger, aliasing the arena.
+func (c *Contacts) idOf(l *ledger) []byte { return c.ids[l.off : l.off+int(l.size)] }
+
+// insertSlot records ledger idx in the empty slot found for it, growing
+// the table when it gets half full.
+func (c *Contacts) insertSlot(slot, idx int) {
+	c.slots[slot] = int32(idx + 1)
+	if (c.n+1)*2 <= len(c.slots) {
+		return
+	}
+	old := c.slots
+	c.slots = make([]int32, 2*len(old))
+	mask := len(c.slots) - 1
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := int(c.leds[s-1].hash) & mask
+		for c.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		c.slots[i] = s
+	}
+}
+
+// deleteSlot empties slot i, shifting later entries of its probe run back
+// so that lookups need no tombstones.
+func (c *Contacts) deleteSlot(i int) {
+	slots := c.slots
+	mask := len(slots) - 1
+	for j := (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask {
+		home := int(c.leds[slots[j]-1].hash) & mask
+		// Move slots[j] into the hole at i unless its home lies in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			slots[i] = slots[j]
+			i = j
+		}
+	}
+	slots[i] = 0
+}
+
+// newLedger returns a free ledger index, reusing released ones.
+func (c *Contacts) newLedger() int {
+	if n := len(c.free); n > 0 {
+		idx := int(c.free[n-1])
+		c.free = c.free[:n-1]
+		return idx
+	}
+	c.leds = append(c.leds, ledger{})
+	return len(c.leds) - 1
+}
+
+// placeID writes the id of a new ledger: over the bytes its slot reserved
+// for a released customer when it fits (so that a task's churn does not
+// grow the arena), else at the end of the arena, rounded up to 8 bytes so
+// that ids of similar lengths fit each other's; the bytes that did not fit
+// are garbage.
+func (c *Contacts) placeID(l *ledger, id []byte) {
+	if len(id) > int(l.cap) {
+		c.garbage += int(l.cap)
+		capacity := (len(id) + 7) &^ 7
+		l.off, l.cap = len(c.ids), uint32(capacity)
+		c.ids = slices.Grow(c.ids, capacity)[:l.off+capacity]
+	}
+	copy(c.ids[l.off:], id)
+	l.size = uint32(len(id))
+}
+
+// release frees ledger idx, in slot, remembering its id for Dirty.
+func (c *Contacts) release(slot, idx int) {
+	l := &c.leds[idx]
+	id := c.idOf(l)
+	c.gone = append(binary.AppendUvarint(c.gone, uint64(len(id))), id...)
+	c.deleteSlot(slot)
+	if m := l.more; m != nil {
+		m.sends, m.dismissed = m.sends[:0], m.dismissed[:0]
+		c.spills = append(c.spills, m)
+	}
+	*l = ledger{off: l.off, cap: l.cap, inList: l.inList}
+	c.free = append(c.free, int32(idx))
+	c.n--
+}
+
+// maybeCompact compacts the arena when more than half of it is garbage.
+func (c *Contacts) maybeCompact() {
+	if c.garbage > len(c.ids)/2 && len(c.ids) > 1<<16 {
+		c.compact()
+	}
+}
+
+// compact copies the bytes reserved by the ledgers, live and released,
+// to a new arena sized to them.
+func (c *Contacts) compact() {
+	live := len(c.ids) - c.garbage
+	ids := make([]byte, 0, live+live/8)
+	for i := range c.leds {
+		l := &c.leds[i]
+		off := len(ids)
+		ids = append(ids, c.ids[l.off:l.off+int(l.cap)]...)
+		l.off = off
+	}
+	c.ids, c.garbage = ids, 0
+}
+
+func (c *Contacts) markDirty(idx int) {
+	l := &c.leds[idx]
+	l.dirty = true
+	if !l.inList {
+		l.inList = true
+		c.dirty = append(c.dirty, int32(idx))
+	}
+}
+
+// sendList returns the sends, aliasing the ledger.
+func (l *ledger) sendList() []send {
+	if l.ns == spilled {
+		return l.more.sends
+	}
+	return l.sends[:l.ns]
+}
+
+// dismissals returns the dismissals, aliasing the ledger.
+func (l *ledger) dismissals() []dismissal {
+	if l.nd == spilled {
+		return l.more.dismissed
+	}
+	return l.dismissed[:l.nd]
+}
+
+// putSends replaces the sends with s, which must not alias them.
+func (c *Contacts) putSends(l *ledger, s []send) {
+	if len(s) <= inlineSends {
+		l.ns = uint8(copy(l.sends[:], s))
+		if l.more != nil {
+			l.more.sends = l.more.sends[:0]
+		}
+		return
+	}
+	m := c.spillOf(l)
+	if cap(m.sends) == 0 {
+		m.sends = carve(&c.sendBlock, spillSends)
+	}
+	m.sends, l.ns = append(m.sends[:0], s...), spilled
+}
+
+// putDismissals is putSends for the dismissals.
+func (c *Contacts) putDismissals(l *ledger, d []dismissal) {
+	if len(d) <= inlineDismissals {
+		l.nd = uint8(copy(l.dismissed[:], d))
+		if l.more != nil {
+			l.more.dismissed = l.more.dismissed[:0]
+		}
+		return
+	}
+	m := c.spillOf(l)
+	if cap(m.dismissed) == 0 {
+		m.dismissed = carve(&c.disBlock, spillDismissals)
+	}
+	m.dismissed, l.nd = append(m.dismissed[:0], d...), spilled
+}
+
+// addSend appends a send, spilling the inline ones when they are full.
+func (c *Contacts) addSend(l *ledger, x send) {
+	switch {
+	case l.ns < inlineSends:
+		l.sends[l.ns] = x
+		l.ns++
+		return
+	case l.ns != spilled:
+		m := c.spillOf(l)
+		if cap(m.sends) == 0 {
+			m.sends = carve(&c.sendBlock, spillSends)
+		}
+		m.sends, l.ns = append(m.sends[:0], l.sends[:]...), spilled
+	}
+	l.more.sends = append(l.more.sends, x)
+}
+
+// addDismissal is addSend for the dismissals.
+func (c *Contacts) addDismissal(l *ledger, x dismissal) {
+	switch {
+	case l.nd < inlineDismissals:
+		l.dismissed[l.nd] = x
+		l.nd++
+		return
+	case l.nd != spilled:
+		m := c.spillOf(l)
+		if cap(m.dismissed) == 0 {
+			m.dismissed = carve(&c.disBlock, spillDismissals)
+		}
+		m.dismissed, l.nd = append(m.dismissed[:0], l.dismissed[:]...), spilled
+	}
+	l.more.dismissed = append(l.more.dismissed, x)
+}
+
+// shrinkSends makes s, a prefix of the storage sendList returns, the
+// sends; sends that fit inline again go back inline, and the spill keeps
+// its room for the next time.
+func (l *ledger) shrinkSends(s []send) {
+	switch {
+	case l.ns != spilled:
+		l.ns = uint8(len(s))
+	case len(s) <= inlineSends:
+		l.ns = uint8(copy(l.sends[:], s))
+		l.more.sends = l.more.sends[:0]
+	default:
+		l.more.sends = s
+	}
+}
+
+// shrinkDismissals is shrinkSends for the dismissals.
+func (l *ledger) shrinkDismissals(d []dismissal) {
+	switch {
+	case l.nd != spilled:
+		l.nd = uint8(len(d))
+	case len(d) <= inlineDismissals:
+		l.nd = uint8(copy(l.dismissed[:], d))
+		l.more.dismissed = l.more.dismissed[:0]
+	default:
+		l.more.dismissed = d
+	}
+}
+
+// spillOf returns the ledger's spill, giving it one first: a released
+// ledger's, else one cut from a block. Heavy customers thus cost an
+// allocation per spillBlock of them, not one each.
+func (c *Contacts) spillOf(l *ledger) *spill {
+	if l.more != nil {
+		return l.more
+	}
+	if n := len(c.spills); n > 0 {
+		l.more, c.spills = c.spills[n-1], c.spills[:n-1]
+		return l.more
+	}
+	if len(c.spillBlock) == 0 {
+		c.spillBlock = make([]spill, spillBlock)
+	}
+	l.more, c.spillBlock = &c.spillBlock[0], c.spillBlock[1:]
+	return l.more
+}
+
+// carve returns an empty slice with room for n, cut from *block, which it
+// refills with room for spillBlock such slices.
+func carve[T any](block *[]T, n int) []T {
+	if len(*block) < n {
+		*block = make([]T, spillBlock*n)
+	}
+	s := (*block)[:0:n]
+	*block = (*block)[n:]
+	return s
 }
 
 // count returns the sends on channel at or after since.
@@ -76,8 +417,8 @@ func (l *ledger) count(channel uint64, since int64) int {
 	if l == nil {
 		return 0
 	}
-	for i := range l.sends {
-		if l.sends[i].channel == channel && l.sends[i].at > since {
+	for _, s := range l.sendList() {
+		if s.channel == channel && s.at > since {
 			n++
 		}
 	}
@@ -89,7 +430,7 @@ func (l *ledger) suppressed(action uint64, now int64) bool {
 	if l == nil {
 		return false
 	}
-	for _, d := range l.dismissed {
+	for _, d := range l.dismissals() {
 		if d.action == action && now < d.until {
 			return true
 		}
@@ -100,45 +441,53 @@ func (l *ledger) suppressed(action uint64, now int64) bool {
 // record reserves a send, dropping sends older than the keep window and
 // expired dismissals.
 func (c *Contacts) record(id []byte, action, channel uint64, now int64) {
-	l := c.getOrCreate(id)
+	idx := c.getOrCreate(id)
+	l := &c.leds[idx]
 	l.prune(now, c.keep)
-	l.sends = append(l.sends, send{action: action, channel: channel, at: now})
-	c.markDirty(l)
+	c.addSend(l, send{action: action, channel: channel, at: now})
+	c.markDirty(idx)
 }
 
 // dismiss suppresses action for the customer until until.
 func (c *Contacts) dismiss(id []byte, action uint64, now, until int64) {
-	l := c.getOrCreate(id)
+	idx := c.getOrCreate(id)
+	l := &c.leds[idx]
 	l.prune(now, c.keep)
-	for i := range l.dismissed {
-		if l.dismissed[i].action == action {
-			l.dismissed[i].until = max(l.dismissed[i].until, until)
-			c.markDirty(l)
+	c.markDirty(idx)
+	ds := l.dismissals()
+	for i := range ds {
+		if ds[i].action == action {
+			ds[i].until = max(ds[i].until, until)
 			return
 		}
 	}
-	l.dismissed = append(l.dismissed, dismissal{action: action, until: until})
-	c.markDirty(l)
+	c.addDismissal(l, dismissal{action: action, until: until})
 }
 
 func (l *ledger) prune(now, keep int64) {
-	s := l.sends[:0]
-	for _, x := range l.sends {
+	all := l.sendList()
+	s := all[:0]
+	for _, x := range all {
 		if x.at > now-keep {
 			s = append(s, x)
 		}
 	}
-	l.sends = s
-	d := l.dismissed[:0]
-	for _, x := range l.dismissed {
+	if len(s) != len(all) {
+		l.shrinkSends(s)
+	}
+	ad := l.dismissals()
+	d := ad[:0]
+	for _, x := range ad {
 		if now < x.until {
 			d = append(d, x)
 		}
 	}
-	l.dismissed = d
+	if len(d) != len(ad) {
+		l.shrinkDismissals(d)
+	}
 }
 
-func (l *ledger) empty() bool { return len(l.sends) == 0 && len(l.dismissed) == 0 }
+func (l *ledger) empty() bool { return l.ns == 0 && l.nd == 0 }
 
 // contactsVersion is the first byte of a serialized ledger.
 const contactsVersion = 1
@@ -152,15 +501,16 @@ func (c *Contacts) AppendCustomer(dst, id []byte) ([]byte, bool) {
 	if l == nil || l.empty() {
 		return dst, false
 	}
+	sends, dis := l.sendList(), l.dismissals()
 	dst = append(dst, contactsVersion)
-	dst = binary.AppendUvarint(dst, uint64(len(l.sends)))
-	for _, s := range l.sends {
+	dst = binary.AppendUvarint(dst, uint64(len(sends)))
+	for _, s := range sends {
 		dst = binary.LittleEndian.AppendUint64(dst, s.action)
 		dst = binary.LittleEndian.AppendUint64(dst, s.channel)
 		dst = binary.AppendVarint(dst, s.at)
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(l.dismissed)))
-	for _, d := range l.dismissed {
+	dst = binary.AppendUvarint(dst, uint64(len(dis)))
+	for _, d := range dis {
 		dst = binary.LittleEndian.AppendUint64(dst, d.action)
 		dst = binary.AppendVarint(dst, d.until)
 	}
@@ -175,71 +525,71 @@ var ErrBadContacts = errors.New("not an encoded contact ledger")
 // changes nothing; it never panics. Restoring does not make the customer
 // dirty.
 func (c *Contacts) RestoreCustomer(id, data []byte) error {
-	l, err := decodeLedger(data)
+	sends, dis, err := decodeLedger(data, c.rsends[:0], c.rdis[:0])
+	c.rsends, c.rdis = sends[:0], dis[:0]
 	if err != nil {
 		return fmt.Errorf("cannot restore the contacts of customer %q: %w", id, err)
 	}
-	l.id = string(id)
-	if old := c.custs[l.id]; old != nil {
-		l.dirty = old.dirty
-	}
-	c.custs[l.id] = l
+	l := &c.leds[c.getOrCreate(id)]
+	c.putSends(l, sends)
+	c.putDismissals(l, dis)
 	return nil
 }
 
-func decodeLedger(b []byte) (*ledger, error) {
+// decodeLedger appends the sends and dismissals encoded in b to sends
+// and dis.
+func decodeLedger(b []byte, sends []send, dis []dismissal) ([]send, []dismissal, error) {
 	if len(b) == 0 || b[0] != contactsVersion {
-		return nil, fmt.Errorf("%w: unknown version", ErrBadContacts)
+		return sends, dis, fmt.Errorf("%w: unknown version", ErrBadContacts)
 	}
 	b = b[1:]
-	l := &ledger{}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b))/17 {
-		return nil, fmt.Errorf("%w: bad send count", ErrBadContacts)
+		return sends, dis, fmt.Errorf("%w: bad send count", ErrBadContacts)
 	}
 	b = b[k:]
 	for range n {
 		if len(b) < 16 {
-			return nil, fmt.Errorf("%w: short send", ErrBadContacts)
+			return sends, dis, fmt.Errorf("%w: short send", ErrBadContacts)
 		}
 		s := send{action: binary.LittleEndian.Uint64(b), channel: binary.LittleEndian.Uint64(b[8:])}
 		at, k := binary.Varint(b[16:])
 		if k <= 0 {
-			return nil, fmt.Errorf("%w: bad send time", ErrBadContacts)
+			return sends, dis, fmt.Errorf("%w: bad send time", ErrBadContacts)
 		}
 		s.at, b = at, b[16+k:]
-		l.sends = append(l.sends, s)
+		sends = append(sends, s)
 	}
 	n, k = binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b))/9 {
-		return nil, fmt.Errorf("%w: bad dismissal count", ErrBadContacts)
+		return sends, dis, fmt.Errorf("%w: bad dismissal count", ErrBadContacts)
 	}
 	b = b[k:]
 	for range n {
 		if len(b) < 8 {
-			return nil, fmt.Errorf("%w: short dismissal", ErrBadContacts)
+			return sends, dis, fmt.Errorf("%w: short dismissal", ErrBadContacts)
 		}
 		d := dismissal{action: binary.LittleEndian.Uint64(b)}
 		until, k := binary.Varint(b[8:])
 		if k <= 0 {
-			return nil, fmt.Errorf("%w: bad dismissal time", ErrBadContacts)
+			return sends, dis, fmt.Errorf("%w: bad dismissal time", ErrBadContacts)
 		}
 		d.until, b = until, b[8+k:]
-		l.dismissed = append(l.dismissed, d)
+		dis = append(dis, d)
 	}
 	if len(b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadContacts, len(b))
+		return sends, dis, fmt.Errorf("%w: %d trailing bytes", ErrBadContacts, len(b))
 	}
-	return l, nil
+	return sends, dis, nil
 }
 
 // Delete drops a customer's ledger (erasure) and reports whether it was there.
 func (c *Contacts) Delete(id []byte) bool {
-	if _, ok := c.custs[string(id)]; !ok {
+	slot, found := c.find(id, maphash.Bytes(c.seed, id))
+	if !found {
 		return false
 	}
-	delete(c.custs, string(id))
-	c.gone = append(c.gone, string(id))
+	c.release(slot, int(c.slots[slot])-1)
 	return true
 }
 
@@ -249,22 +599,26 @@ func (c *Contacts) Delete(id []byte) bool {
 // which): the checkpoint writes a tombstone for it. id is valid only
 // during the call; fn must not change c.
 func (c *Contacts) Dirty(fn func(id []byte)) {
-	for _, id := range c.gone {
-		fn(bytesOf(id))
+	for g := c.gone; len(g) > 0; {
+		n, k := binary.Uvarint(g)
+		if k <= 0 || n > uint64(len(g)-k) {
+			break // BUG: the list is written by this file
+		}
+		fn(g[k : k+int(n)])
+		g = g[k+int(n):]
 	}
-	for _, id := range c.dirty {
-		if l := c.custs[id]; l != nil && l.dirty {
-			fn(bytesOf(id))
+	for _, idx := range c.dirty {
+		if l := &c.leds[idx]; l.live && l.dirty {
+			fn(c.idOf(l))
 		}
 	}
 }
 
 // ClearDirty forgets the changes Dirty reports, after a checkpoint.
 func (c *Contacts) ClearDirty() {
-	for _, id := range c.dirty {
-		if l := c.custs[id]; l != nil {
-			l.dirty = false
-		}
+	for _, idx := range c.dirty {
+		c.leds[idx].inList = false
+		c.leds[idx].dirty = false
 	}
 	c.dirty, c.gone = c.dirty[:0], c.gone[:0]
 }
@@ -273,19 +627,28 @@ func (c *Contacts) ClearDirty() {
 // dismissal in force at now, and returns how many.
 func (c *Contacts) Evict(now int64) int {
 	n := 0
-	for id, l := range c.custs {
-		l.prune(now, c.keep)
-		if l.empty() {
-			delete(c.custs, id)
-			c.gone = append(c.gone, id)
-			n++
+	for idx := range c.leds {
+		l := &c.leds[idx]
+		if !l.live {
+			continue
 		}
+		l.prune(now, c.keep)
+		if !l.empty() {
+			continue
+		}
+		slot, found := c.find(c.idOf(l), l.hash)
+		if !found {
+			continue // BUG: a live ledger is always in the table
+		}
+		c.release(slot, idx)
+		n++
 	}
+	c.maybeCompact()
 	return n
 }
 
 // Len is the number of customers with a ledger.
-func (c *Contacts) Len() int { return len(c.custs) }
+func (c *Contacts) Len() int { return c.n }
 
 // Send is one recorded send, as the customer view shows it.
 type Send struct {
@@ -314,10 +677,10 @@ func (c *Contacts) View(e *Engine, id []byte) (ContactView, bool) {
 		return ContactView{}, false
 	}
 	var v ContactView
-	for _, s := range l.sends {
+	for _, s := range l.sendList() {
 		v.Sends = append(v.Sends, Send{Action: e.name(s.action), Channel: e.name(s.channel), At: s.at})
 	}
-	for _, d := range l.dismissed {
+	for _, d := range l.dismissals() {
 		v.Dismissals = append(v.Dismissals, Dismissal{Action: e.name(d.action), Until: d.until})
 	}
 	return v, true
