@@ -24,20 +24,21 @@ func (s *State) AppendCustomer(dst, customerID []byte) ([]byte, bool) {
 	}
 	c := &s.custs[ci]
 	dst = append(dst, stateVersion)
+	insts, hs := c.list(), c.hists()
 	n := 0
-	for i := range c.insts {
-		if !c.insts[i].dead {
+	for i := range insts {
+		if !insts[i].dead {
 			n++
 		}
 	}
 	dst = binary.AppendUvarint(dst, uint64(n))
-	for i := range c.insts {
-		if in := &c.insts[i]; !in.dead {
+	for i := range insts {
+		if in := &insts[i]; !in.dead {
 			dst = s.appendInstance(dst, in)
 		}
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(c.hist)))
-	for _, h := range c.hist {
+	dst = binary.AppendUvarint(dst, uint64(len(hs)))
+	for _, h := range hs {
 		dst = appendID(dst, s.e.journeys[h.journey].id)
 		dst = binary.AppendVarint(dst, h.ended)
 	}
@@ -118,9 +119,18 @@ func (s *State) RestoreCustomer(customerID, data []byte) error {
 	}
 	ci := s.create(customerID)
 	c := &s.custs[ci]
-	c.insts, c.hist = append(c.insts, insts...), append(c.hist, hs...)
-	for ii := range c.insts {
-		if in := &c.insts[ii]; in.armed {
+	for i := range insts {
+		ii := s.addInst(c)
+		in := &c.list()[ii]
+		dec := append(in.decision[:0], insts[i].decision...)
+		*in = insts[i]
+		in.decision = dec
+	}
+	for _, h := range hs {
+		s.addHist(c, h)
+	}
+	for ii, l := 0, c.list(); ii < len(l); ii++ {
+		if in := &l[ii]; in.armed {
 			s.arm(ci, ii, in.due)
 		}
 	}
@@ -267,7 +277,7 @@ func (s *State) Dirty(fn func(id []byte)) {
 	}
 	for _, ci := range s.dirty {
 		if c := &s.custs[ci]; c.live && c.dirty {
-			s.cust = append(s.cust[:0], c.id...)
+			s.cust = append(s.cust[:0], s.idOf(c)...)
 			fn(s.cust)
 		}
 	}

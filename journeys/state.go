@@ -1,6 +1,7 @@
 package journeys
 
 import (
+	"hash/maphash"
 	"math"
 	"strconv"
 
@@ -33,15 +34,6 @@ type hist struct {
 	ended   int64
 }
 
-type customer struct {
-	id     string
-	insts  []instance
-	hist   []hist
-	live   bool
-	dirty  bool
-	inList bool
-}
-
 // Stats are a State's counts.
 type Stats struct {
 	Customers     int    // customers with journey state
@@ -57,13 +49,28 @@ type Stats struct {
 
 // State holds the journey instances of one task's customers and their
 // timers. It is not safe for concurrent use: the task that owns the
-// customers owns it, like features.Store.
+// customers owns it, like features.Store. Its layout (slab.go) is
+// decide.Contacts': a new customer does not allocate once the state has
+// warmed up.
 type State struct {
-	e      *Engine
-	custs  []customer
-	index  map[string]int32
-	free   []int32
-	timers timerHeap
+	e     *Engine
+	seed  maphash.Seed
+	slots []int32 // open addressing, linear probing over record index+1 (0 = empty), at most half full
+	custs []customer
+	free  []int32 // released records, reused first
+	n     int     // live records
+	// ids holds the customer ids, at custs[i].off; garbage is the bytes
+	// no record reserves, reclaimed by compactIDs.
+	ids     []byte
+	garbage int
+	// spills are released records' spills, for reuse; spillBlock,
+	// instBlock and histBlock are what is left of the last blocks new
+	// spills and their room were cut from.
+	spills     []*spill
+	spillBlock []spill
+	instBlock  []instance
+	histBlock  []hist
+	timers     timerHeap
 	// rebuildAt is the heap size that triggers dropping stale entries.
 	rebuildAt int
 	dirty     []int32
@@ -85,44 +92,7 @@ type State struct {
 
 // NewState returns an empty state for one task.
 func (e *Engine) NewState() *State {
-	return &State{e: e, index: map[string]int32{}, rebuildAt: minRebuild}
-}
-
-func (s *State) lookup(id []byte) int32 {
-	if i, ok := s.index[string(id)]; ok {
-		return i
-	}
-	return -1
-}
-
-func (s *State) create(id []byte) int32 {
-	var ci int32
-	if n := len(s.free); n > 0 {
-		ci, s.free = s.free[n-1], s.free[:n-1]
-	} else {
-		s.custs = append(s.custs, customer{})
-		ci = int32(len(s.custs) - 1)
-	}
-	c := &s.custs[ci]
-	c.id, c.live, c.insts, c.hist = string(id), true, c.insts[:0], c.hist[:0]
-	s.index[c.id] = ci
-	return ci
-}
-
-// removeCustomer drops customer ci, remembering its id for Dirty.
-func (s *State) removeCustomer(ci int32) {
-	c := &s.custs[ci]
-	if !c.live {
-		return
-	}
-	s.gone = appendID(s.gone, c.id)
-	delete(s.index, c.id)
-	c.live, c.dirty = false, false
-	for i := range c.insts {
-		c.insts[i] = instance{decision: c.insts[i].decision[:0]}
-	}
-	c.insts, c.hist = c.insts[:0], c.hist[:0]
-	s.free = append(s.free, ci)
+	return &State{e: e, seed: maphash.MakeSeed(), slots: make([]int32, minSlots), rebuildAt: minRebuild}
 }
 
 func (s *State) markDirty(ci int32) {
@@ -147,7 +117,7 @@ func (s *State) end() {
 // getFacts returns the customer's facts, asking the caller once per timer.
 func (s *State) getFacts(c *customer) Facts {
 	if !s.haveF {
-		s.fid = append(s.fid[:0], c.id...) // a conversion would allocate
+		s.fid = append(s.fid[:0], s.idOf(c)...) // a conversion would allocate
 		s.facts, s.haveF = s.factsFn(s.fid), true
 	}
 	return s.facts
@@ -155,8 +125,9 @@ func (s *State) getFacts(c *customer) Facts {
 
 // OnEvent applies ev to its customer's journeys: exits first, then goals,
 // then instances waiting for the event, then triggers (by priority,
-// within max_active and the re-entry policies). It does not allocate once
-// the customer's state exists.
+// within max_active and the re-entry policies). It does not allocate in
+// steady state, for new customers either: only the slab, the id arena, the
+// lookup table and the spill blocks growing do.
 func (s *State) OnEvent(ev *event.Event, facts Facts, act Actor, out *Output) {
 	s.begin(out, act, facts, nil)
 	defer s.end()
@@ -178,8 +149,8 @@ func (s *State) OnEvent(ev *event.Event, facts Facts, act Actor, out *Output) {
 }
 
 func (s *State) exits(ci int32, ev *event.Event) {
-	for ii := range s.custs[ci].insts {
-		in := &s.custs[ci].insts[ii]
+	for ii := range s.custs[ci].list() {
+		in := &s.custs[ci].list()[ii]
 		if in.ended != "" || in.dead {
 			continue
 		}
@@ -191,8 +162,8 @@ func (s *State) exits(ci int32, ev *event.Event) {
 
 func (s *State) goals(ci int32, ev *event.Event) {
 	c := &s.custs[ci]
-	for ii := range c.insts {
-		in := &c.insts[ii]
+	for ii := range c.list() {
+		in := &c.list()[ii]
 		j := &s.e.journeys[in.journey]
 		if in.dead || in.goalDone || j.goal != string(ev.Type) || ev.TS < in.entered || ev.TS > satAdd(in.entered, j.goalFor) {
 			continue
@@ -211,8 +182,8 @@ func (s *State) goals(ci int32, ev *event.Event) {
 }
 
 func (s *State) waits(ci int32, ev *event.Event) {
-	for ii := range s.custs[ci].insts {
-		in := &s.custs[ci].insts[ii]
+	for ii := range s.custs[ci].list() {
+		in := &s.custs[ci].list()[ii]
 		if in.ended != "" || in.dead || in.step < 0 {
 			continue
 		}
@@ -242,14 +213,13 @@ func (s *State) trigger(ci, ji int32, ev *event.Event) int32 {
 		return ci
 	}
 	c := &s.custs[ci]
-	for ii := range c.insts { // the new instance replaces one awaiting its goal
-		if in := &c.insts[ii]; in.journey == ji {
+	for ii := range c.list() { // the new instance replaces one awaiting its goal
+		if in := &c.list()[ii]; in.journey == ji {
 			in.dead, in.armed = true, false
 		}
 	}
-	c.insts = append(c.insts, instance{decision: spare(c.insts)})
-	ii := len(c.insts) - 1
-	in := &c.insts[ii]
+	ii := s.addInst(c)
+	in := &c.list()[ii]
 	in.id = newInstanceID(ev.CustomerID, j.id, ev.EventID)
 	in.journey, in.step, in.entered = ji, -1, ev.TS
 	s.stats.Started++
@@ -269,12 +239,12 @@ func spare(insts []instance) []byte {
 func (s *State) mayEnter(ci, ji int32, ts int64) bool {
 	c := &s.custs[ci]
 	j := &s.e.journeys[ji]
-	for ii := range c.insts {
-		if in := &c.insts[ii]; in.journey == ji && in.ended == "" && !in.dead {
+	for ii := range c.list() {
+		if in := &c.list()[ii]; in.journey == ji && in.ended == "" && !in.dead {
 			return false
 		}
 	}
-	for _, h := range c.hist {
+	for _, h := range c.hists() {
 		if h.journey != ji {
 			continue
 		}
@@ -295,20 +265,21 @@ func (s *State) mayEnter(ci, ji int32, ts int64) bool {
 func (s *State) makeRoom(ci int32, priority int, cause string, ev *event.Event) bool {
 	c := &s.custs[ci]
 	active, victim := 0, -1
-	for ii := range c.insts {
-		in := &c.insts[ii]
+	insts := c.list()
+	for ii := range insts {
+		in := &insts[ii]
 		if in.ended != "" || in.dead {
 			continue
 		}
 		active++
-		if victim < 0 || s.ranksBelow(in, &c.insts[victim]) {
+		if victim < 0 || s.ranksBelow(in, &insts[victim]) {
 			victim = ii
 		}
 	}
 	if active < s.e.maxActive {
 		return true
 	}
-	if s.e.journeys[c.insts[victim].journey].priority >= priority {
+	if s.e.journeys[insts[victim].journey].priority >= priority {
 		return false
 	}
 	s.stats.Preempted++
@@ -332,7 +303,7 @@ func (s *State) ranksBelow(a, b *instance) bool {
 // do not wait.
 func (s *State) run(ci int32, ii int, target int, ts int64, cause string, causeID []byte, ev *event.Event) {
 	c := &s.custs[ci]
-	in := &c.insts[ii]
+	in := &c.list()[ii]
 	j := &s.e.journeys[in.journey]
 	s.markDirty(ci)
 	for n := 0; ; n++ {
@@ -386,7 +357,7 @@ func (s *State) doAct(c *customer, in *instance, j *journey, st *step, ts int64,
 	if st.kind == kDecide {
 		kind = Decide
 	}
-	s.cust = append(s.cust[:0], c.id...)
+	s.cust = append(s.cust[:0], s.idOf(c)...)
 	*r = Request{CustomerID: s.cust, Journey: j.id, Instance: in.id,
 		Step: st.id, Kind: kind, Actions: st.actions, Channel: st.channel, Cause: cause,
 		CauseID: causeID, Event: ev, TS: ts, TriggerID: s.trig}
@@ -419,7 +390,7 @@ func internAction(actions []string, id string) string {
 // goal window closes when the goal is still open.
 func (s *State) finish(ci int32, ii int, to string, ts int64, cause string, causeID []byte) {
 	c := &s.custs[ci]
-	in := &c.insts[ii]
+	in := &c.list()[ii]
 	j := &s.e.journeys[in.journey]
 	s.emit(c, in, s.stepName(in), to, ts, cause, causeID, "", nil)
 	in.ended, in.armed = to, false
@@ -435,13 +406,14 @@ func (s *State) finish(ci int32, ii int, to string, ts int64, cause string, caus
 }
 
 func (s *State) remember(c *customer, ji int32, ts int64) {
-	for i := range c.hist {
-		if c.hist[i].journey == ji {
-			c.hist[i].ended = ts
+	hs := c.hists()
+	for i := range hs {
+		if hs[i].journey == ji {
+			hs[i].ended = ts
 			return
 		}
 	}
-	c.hist = append(c.hist, hist{journey: ji, ended: ts})
+	s.addHist(c, hist{journey: ji, ended: ts})
 }
 
 func (s *State) stepName(in *instance) string {
@@ -458,28 +430,26 @@ func (s *State) emit(c *customer, in *instance, from, to string, ts int64, cause
 	o := s.out
 	o.Transitions = append(o.Transitions, Transition{TS: ts, Journey: s.e.journeys[in.journey].id,
 		Instance: in.id, From: from, To: to, Cause: cause, ActionID: action,
-		cust: o.keepStr(c.id), cause: o.keep(causeID), dec: o.keep(decision)})
+		cust: o.keep(s.idOf(c)), cause: o.keep(causeID), dec: o.keep(decision)})
 }
 
 // compact removes dead instances, expired history, and the customer when
 // nothing is left.
 func (s *State) compact(ci int32) {
 	c := &s.custs[ci]
+	insts := c.list()
 	k := 0
-	for i := range c.insts {
-		if !c.insts[i].dead {
-			c.insts[i], c.insts[k] = c.insts[k], c.insts[i]
+	for i := range insts {
+		if !insts[i].dead {
+			insts[i], insts[k] = insts[k], insts[i]
 			k++
 		}
 	}
-	if k != len(c.insts) {
-		for i := k; i < len(c.insts); i++ {
-			c.insts[i] = instance{decision: c.insts[i].decision[:0]}
-		}
-		c.insts = c.insts[:k]
+	if k != len(insts) {
+		c.truncInsts(k)
 		s.markDirty(ci)
 	}
-	if len(c.insts) == 0 && len(c.hist) == 0 {
+	if k == 0 && len(c.hists()) == 0 {
 		s.removeCustomer(ci)
 	}
 }

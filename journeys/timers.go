@@ -1,16 +1,19 @@
 package journeys
 
 import (
-	"container/heap"
+	"bytes"
 	"encoding/binary"
 )
 
 // timer is a heap entry. Entries are never removed early: a timer that is
 // re-armed or cancelled leaves a stale entry, recognised when it surfaces
 // by its generation, and the heap is rebuilt when stale entries dominate.
+// An entry refers to its customer's record by index; the record is not
+// reused while entries refer to it (customer.refs), so its id, which
+// orders the entries, does not change under them.
 type timer struct {
 	due  int64
-	cust string // the customer's id (shared with the customer, not copied)
+	pre  uint64 // the customer id's first 8 bytes, big-endian, zero-padded
 	inst InstanceID
 	ci   int32
 	gen  uint32
@@ -18,57 +21,66 @@ type timer struct {
 
 // timerHeap orders timers by (due, customer id, instance id), so timers
 // due together fire in the same order in a replay and after a restore.
+// Its methods are State's, which holds the ids.
 type timerHeap []timer
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
-	a, b := &h[i], &h[j]
+// idPrefix returns the first 8 bytes of id as a big-endian number, padded
+// with zeros: comparing prefixes orders ids as bytes.Compare does, but for
+// ties.
+func idPrefix(id []byte) uint64 {
+	if len(id) >= 8 {
+		return binary.BigEndian.Uint64(id)
+	}
+	var b [8]byte
+	copy(b[:], id)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+func (s *State) timerLess(a, b *timer) bool {
 	if a.due != b.due {
 		return a.due < b.due
 	}
-	if a.cust != b.cust {
-		return a.cust < b.cust
+	if a.pre != b.pre {
+		return a.pre < b.pre
+	}
+	if a.ci != b.ci {
+		if c := bytes.Compare(s.idOf(&s.custs[a.ci]), s.idOf(&s.custs[b.ci])); c != 0 {
+			return c < 0
+		}
 	}
 	return a.inst < b.inst
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return t
+
+// push adds t.
+func (s *State) push(t timer) {
+	s.timers = append(s.timers, t)
+	s.up(len(s.timers) - 1)
 }
 
-// push adds t without the any boxing of heap.Push (which allocates).
-func (h *timerHeap) push(t timer) {
-	*h = append(*h, t)
-	h.up(len(*h) - 1)
-}
-
-func (h timerHeap) up(j int) {
+func (s *State) up(j int) {
+	h := s.timers
 	for {
 		i := (j - 1) / 2
-		if i == j || !h.Less(j, i) {
+		if i == j || !s.timerLess(&h[j], &h[i]) {
 			break
 		}
-		h.Swap(i, j)
+		h[i], h[j] = h[j], h[i]
 		j = i
 	}
 }
 
-// pop removes the earliest timer without boxing.
-func (h *timerHeap) pop() timer {
-	old := *h
-	n := len(old) - 1
-	old.Swap(0, n)
-	old[:n].down(0)
-	t := old[n]
-	*h = old[:n]
-	return t
+// pop removes the earliest timer.
+func (s *State) pop() timer {
+	h := s.timers
+	n := len(h) - 1
+	h[0], h[n] = h[n], h[0]
+	s.timers = h[:n]
+	s.down(0)
+	return h[n]
 }
 
-func (h timerHeap) down(i int) {
+func (s *State) down(i int) {
+	h := s.timers
 	n := len(h)
 	for {
 		l := 2*i + 1
@@ -76,13 +88,13 @@ func (h timerHeap) down(i int) {
 			return
 		}
 		j := l
-		if r := l + 1; r < n && h.Less(r, l) {
+		if r := l + 1; r < n && s.timerLess(&h[r], &h[l]) {
 			j = r
 		}
-		if !h.Less(j, i) {
+		if !s.timerLess(&h[j], &h[i]) {
 			return
 		}
-		h.Swap(i, j)
+		h[i], h[j] = h[j], h[i]
 		i = j
 	}
 }
@@ -90,10 +102,11 @@ func (h timerHeap) down(i int) {
 // arm sets instance ii's timer to due, superseding any earlier one.
 func (s *State) arm(ci int32, ii int, due int64) {
 	c := &s.custs[ci]
-	in := &c.insts[ii]
+	in := &c.list()[ii]
 	in.armed, in.due = true, due
 	in.gen++
-	s.timers.push(timer{due: due, cust: c.id, inst: in.id, ci: ci, gen: in.gen})
+	c.refs++
+	s.push(timer{due: due, pre: idPrefix(s.idOf(c)), inst: in.id, ci: ci, gen: in.gen})
 }
 
 // live returns the instance a heap entry still stands for, or -1.
@@ -102,11 +115,11 @@ func (s *State) live(t *timer) int {
 		return -1
 	}
 	c := &s.custs[t.ci]
-	if !c.live || c.id != t.cust {
+	if !c.live {
 		return -1
 	}
-	for ii := range c.insts {
-		in := &c.insts[ii]
+	for ii, insts := 0, c.list(); ii < len(insts); ii++ {
+		in := &insts[ii]
 		if in.id == t.inst && in.armed && !in.dead && in.gen == t.gen && in.due == t.due {
 			return ii
 		}
@@ -123,8 +136,9 @@ func (s *State) Advance(watermark int64, facts func(customerID []byte) Facts, ac
 	s.begin(out, act, nil, facts)
 	defer s.end()
 	for len(s.timers) > 0 && s.timers[0].due <= watermark {
-		t := s.timers.pop()
+		t := s.pop()
 		ii := s.live(&t)
+		s.unref(t.ci)
 		if ii < 0 {
 			continue
 		}
@@ -138,7 +152,7 @@ func (s *State) Advance(watermark int64, facts func(customerID []byte) Facts, ac
 
 func (s *State) fire(ci int32, ii int, due int64) {
 	c := &s.custs[ci]
-	in := &c.insts[ii]
+	in := &c.list()[ii]
 	in.armed = false
 	s.stats.Fired++
 	s.haveF = s.factsFn == nil
@@ -160,22 +174,30 @@ func (s *State) fire(ci int32, ii int, due int64) {
 
 // rebuildTimers drops stale heap entries: one entry per armed instance.
 // It runs when the heap has doubled since the last rebuild, so its walk
-// over the customers costs O(1) per timer armed.
+// over the customers costs O(1) per timer armed. Records held back for
+// stale entries are released.
 func (s *State) rebuildTimers() {
 	defer func() { s.rebuildAt = 2*len(s.timers) + minRebuild }()
 	s.timers = s.timers[:0]
 	for ci := range s.custs {
 		c := &s.custs[ci]
+		c.refs = 0
 		if !c.live {
+			if c.held {
+				s.release(int32(ci))
+			}
 			continue
 		}
-		for ii := range c.insts {
-			if in := &c.insts[ii]; in.armed && !in.dead {
-				s.timers = append(s.timers, timer{due: in.due, cust: c.id, inst: in.id, ci: int32(ci), gen: in.gen})
+		for ii, insts := 0, c.list(); ii < len(insts); ii++ {
+			if in := &insts[ii]; in.armed && !in.dead {
+				c.refs++
+				s.timers = append(s.timers, timer{due: in.due, pre: idPrefix(s.idOf(c)), inst: in.id, ci: int32(ci), gen: in.gen})
 			}
 		}
 	}
-	heap.Init(&s.timers)
+	for i := len(s.timers)/2 - 1; i >= 0; i-- {
+		s.down(i)
+	}
 }
 
 // minRebuild is the heap size below which stale entries are left alone.

@@ -140,12 +140,6 @@ func (o *Output) keep(b []byte) span {
 	return s
 }
 
-func (o *Output) keepStr(b string) span {
-	sp := span{int32(len(o.buf)), int32(len(b))}
-	o.buf = append(o.buf, b...)
-	return sp
-}
-
 func (o *Output) get(s span) []byte {
 	if s.n == 0 {
 		return nil

@@ -26,8 +26,8 @@ func (s *State) View(customerID []byte) []InstanceView {
 		return nil
 	}
 	var out []InstanceView
-	for i := range s.custs[ci].insts {
-		in := &s.custs[ci].insts[i]
+	for i, insts := 0, s.custs[ci].list(); i < len(insts); i++ {
+		in := &insts[i]
 		if in.dead {
 			continue
 		}
@@ -46,14 +46,14 @@ func (s *State) View(customerID []byte) []InstanceView {
 // metrics, not per event.
 func (s *State) Stats() Stats {
 	st := s.stats
-	st.Customers = len(s.index)
+	st.Customers = s.n
 	for ci := range s.custs {
 		c := &s.custs[ci]
 		if !c.live {
 			continue
 		}
-		for ii := range c.insts {
-			in := &c.insts[ii]
+		for ii, insts := 0, c.list(); ii < len(insts); ii++ {
+			in := &insts[ii]
 			switch {
 			case in.dead:
 			case in.ended == "":
