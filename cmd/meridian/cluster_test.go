@@ -123,6 +123,7 @@ func (c *cluster) start(i int) {
 		c.t.Fatal(err)
 	}
 	cmd := exec.Command(meridianBinary(c.t), "run", "--config", c.cfgPath, "--http", fmt.Sprintf("127.0.0.1:%d", port))
+	cmd.Dir = c.dir // analytics files go under ./meridian-data
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +37,7 @@ func devCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&f.rate, "rate", 0, "generated events per second; 0 = none, only what other producers send (default: generator.rate of the config, 1000 in the example)")
 	fs.StringVar(&f.kafkaAddr, "kafka-addr", "127.0.0.1:9092", "HOST:PORT where the embedded broker listens (port 0 = any free port)")
 	fs.StringVar(&f.httpAddr, "http", "", "HTTP listen address (default: http.addr of the config)")
-	fs.StringVar(&f.dataDir, "data-dir", "", "the broker's data dir; a restart with the same dir keeps topics and offsets (default: in memory)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "the broker's data dir, and the analytics files' (DIR/analytics, DIR/spool); a restart with the same dir keeps topics and offsets (default: broker in memory, analytics under meridian-data/)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +63,17 @@ func devCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 func runDev(ctx context.Context, cfg *config.Config, f devFlags, stdout, stderr io.Writer) error {
 	if len(cfg.Brokers) > 0 {
 		fmt.Fprintf(stderr, "meridian dev: the config lists brokers %v; dev ignores them and uses its embedded broker\n", cfg.Brokers)
+	}
+	if f.dataDir != "" {
+		// With a data dir, the analytics files and spool go there too (when
+		// the config leaves them at their defaults), so one dir holds the run.
+		def := config.DefaultAnalytics()
+		if cfg.Analytics.Dir == def.Dir {
+			cfg.Analytics.Dir = filepath.Join(f.dataDir, "analytics")
+		}
+		if cfg.Analytics.Spool.Dir == def.Spool.Dir {
+			cfg.Analytics.Spool.Dir = filepath.Join(f.dataDir, "spool")
+		}
 	}
 	topics := append(append([]string{}, cfg.Topics.Inputs...), cfg.Topics.Actions, cfg.Topics.DeadLetter)
 	b, err := broker.Start(ctx, broker.Config{Addr: f.kafkaAddr, DataDir: f.dataDir,

@@ -55,6 +55,7 @@ var (
 func startDev(t *testing.T, args ...string) (broker, httpAddr string) {
 	t.Helper()
 	cmd := exec.Command(meridianBinary(t), append([]string{"dev", "--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0"}, args...)...)
+	cmd.Dir = t.TempDir() // dev writes its analytics under ./meridian-data
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

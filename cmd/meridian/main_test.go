@@ -101,6 +101,7 @@ var liveRe = regexp.MustCompile(`^\s*\d+s\s+events/s\s+\d+\s+actions/s`)
 var summaryRe = regexp.MustCompile(`summary: [0-9.]+s, events (\d+) \(\d+/s\), actions (\d+) \(\d+/s\), dead letters (\d+), customers (\d+)`)
 
 func TestDevDuration(t *testing.T) {
+	t.Chdir(t.TempDir()) // dev writes its analytics under ./meridian-data
 	code, out, errs := runCLI(t, "dev", "--duration", "3s", "--rate", "2000",
 		"--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0")
 	if code != exitOK {
@@ -119,6 +120,7 @@ func TestDevDuration(t *testing.T) {
 // while the generator is producing: it must exit 0 after draining.
 func TestSIGTERMStopsCleanly(t *testing.T) {
 	cmd := exec.Command(meridianBinary(t), "dev", "--rate", "5000", "--kafka-addr", "127.0.0.1:0", "--http", "127.0.0.1:0")
+	cmd.Dir = t.TempDir() // dev writes its analytics under ./meridian-data
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
