@@ -20,4 +20,10 @@
 // of expected value along each tree's decision path (Saabas, as XGBoost's
 // pred_contribs with approx_contribs=True). Score and Explain do not
 // allocate.
+//
+// The adaptive model is here too (bandit.go): Beta-Bernoulli Thompson
+// sampling per (action, segment) with a deterministic random source
+// seeded by the decision id; a Tally is one partition's cumulative
+// outcome counts, and the Learner sums the latest Tally of every
+// partition for the deciders of every task.
 package models
