@@ -59,9 +59,13 @@ func newLogger(w io.Writer) *slog.Logger {
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run --config FILE [--http HOST:PORT]",
 		"Runs the pipeline against the Kafka cluster named by the config's brokers: consumes the\n"+
-			"input topics in the config's consumer group, produces actions and dead letters, and\n"+
-			"serves /healthz, /readyz and /metrics. SIGINT or SIGTERM finishes the batches in\n"+
-			"flight, commits their offsets and exits 0.", stderr)
+			"input topics in the config's consumer group, keeps features, runs journeys, decides and\n"+
+			"produces actions and dead letters, writes analytics (analytics.sink), and serves\n"+
+			"/healthz, /readyz, /metrics, GET /v1/customers/{id} and POST /v1/decide.\n"+
+			"SIGHUP (or POST /v1/admin/reload) reloads models, catalogue, contact policy and\n"+
+			"experiments from the config file; a file that does not load is refused and the running\n"+
+			"ones stay. SIGINT or SIGTERM finishes the batches in flight, commits their offsets and\n"+
+			"exits 0.", stderr)
 	cfgPath := fs.String("config", "", "configuration file (required)")
 	httpAddr := fs.String("http", "", "HTTP listen address (default: http.addr of the config)")
 	if err := parseFlags(fs, args); err != nil {
