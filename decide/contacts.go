@@ -1,12 +1,11 @@
 package decide
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"slices"
+
+	"github.com/meridian/meridian/internal/idindex"
 )
 
 // Contacts is one task's contact ledger: per customer, the recent sends
@@ -20,11 +19,10 @@ import (
 // customers at a checkpoint (AppendCustomer) and restores them on
 // assignment (RestoreCustomer).
 //
-// The layout is features.Store's, so that contacting a new customer does
-// not allocate once the ledger has warmed up: the ledgers are values in a
-// slab indexed by int32, with a free list of the slots Evict and Delete
-// release; the customer ids live in a byte arena; an open-addressing
-// table over maphash finds them. A ledger holds its first few sends and
+// Contacting a new customer does not allocate once the ledger has warmed
+// up: an idindex.Index gives each customer a slot, reusing the slots (and
+// the id bytes) Evict and Delete release, and the ledgers are values in a
+// slab parallel to the slots. A ledger holds its first few sends and
 // dismissals inline; a customer with more spills them to a spill with room
 // for more, cut from a block shared by spillBlock heavy customers and
 // handed on to the next heavy one when the ledger is released. What still
@@ -32,19 +30,12 @@ import (
 // customer outgrowing its spill's room (append doubles it; the room stays
 // with the spill).
 type Contacts struct {
-	seed  maphash.Seed
-	slots []int32 // open addressing, linear probing over ledger index+1 (0 = empty), at most half full
-	leds  []ledger
-	free  []int32 // released ledgers, reused first
-	n     int     // live ledgers
-	// ids holds the customer ids, at leds[i].off; garbage is the bytes
-	// no ledger, live or released, reserves, reclaimed by compact.
-	ids     []byte
-	garbage int
+	ids  idindex.Index // the customers: leds[slot] is a customer's ledger
+	leds []ledger
 	// keep is how long a send is kept: the longest cap window.
 	keep  int64
-	dirty []int32 // ledgers changed since ClearDirty
-	gone  []byte  // ids removed since ClearDirty, each uvarint-length-prefixed
+	dirty []int32      // ledgers changed since ClearDirty
+	gone  idindex.List // ids removed since ClearDirty
 	// spills are released ledgers' spills, for reuse; spillBlock,
 	// sendBlock and disBlock are what is left of the last blocks new
 	// spills and their room were cut from.
@@ -69,19 +60,13 @@ const (
 	spillBlock       = 64
 )
 
-// ledger is one customer's entry in the slab (168 bytes). A free one
-// (live false) keeps its reserved id bytes (off, cap) for the next
-// customer and its place in the dirty list (inList). Its one pointer,
+// ledger is one customer's entry in the slab (144 bytes). A released
+// one keeps its place in the dirty list (inList). Its one pointer,
 // more, is nil but for heavy customers: unlike features' table the slab
 // is scanned by the garbage collector, but there is no heap object per
 // customer.
 type ledger struct {
-	hash      uint64
-	off       int    // id offset in Contacts.ids
-	size      uint32 // id length
-	cap       uint32 // id bytes reserved at off
-	ns, nd    uint8  // inline sends and dismissals, or spilled
-	live      bool
+	ns, nd    uint8 // inline sends and dismissals, or spilled
 	dirty     bool
 	inList    bool // the ledger's index is in the dirty list
 	sends     [inlineSends]send
@@ -111,7 +96,7 @@ type dismissal struct {
 // NewContacts returns an empty ledger that keeps sends for keep (use
 // Engine.Horizon; a longer one is harmless).
 func NewContacts(keep int64) *Contacts {
-	return &Contacts{seed: maphash.MakeSeed(), slots: make([]int32, 64), keep: keep}
+	return &Contacts{keep: keep}
 }
 
 // SetKeep changes how long sends are kept, after a reload.
@@ -120,147 +105,33 @@ func (c *Contacts) SetKeep(keep int64) { c.keep = keep }
 // get returns the customer's ledger, or nil. The pointer is valid until
 // the next ledger is created.
 func (c *Contacts) get(id []byte) *ledger {
-	slot, found := c.find(id, maphash.Bytes(c.seed, id))
-	if !found {
+	idx, ok := c.ids.Find(id)
+	if !ok {
 		return nil
 	}
-	return &c.leds[c.slots[slot]-1]
+	return &c.leds[idx]
 }
 
 // getOrCreate returns the index of the customer's ledger, creating an
 // empty one.
 func (c *Contacts) getOrCreate(id []byte) int {
-	h := maphash.Bytes(c.seed, id)
-	slot, found := c.find(id, h)
-	if found {
-		return int(c.slots[slot]) - 1
+	idx, added := c.ids.Add(id)
+	if added && idx == len(c.leds) {
+		c.leds = append(c.leds, ledger{})
 	}
-	idx := c.newLedger()
-	l := &c.leds[idx]
-	l.hash, l.live = h, true
-	c.placeID(l, id)
-	c.insertSlot(slot, idx)
-	c.n++
 	return idx
 }
 
-// find returns the slot holding id, or the empty slot where it would go.
-func (c *Contacts) find(id []byte, h uint64) (slot int, found bool) {
-	mask := len(c.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		s := c.slots[i]
-		if s == 0 {
-			return i, false
-		}
-		l := &c.leds[s-1]
-		if l.hash == h && bytes.Equal(c.idOf(l), id) {
-			return i, true
-		}
-	}
-}
-
-// idOf returns the id of a live ledger, aliasing the arena.
-func (c *Contacts) idOf(l *ledger) []byte { return c.ids[l.off : l.off+int(l.size)] }
-
-// insertSlot records ledger idx in the empty slot found for it, growing
-// the table when it gets half full.
-func (c *Contacts) insertSlot(slot, idx int) {
-	c.slots[slot] = int32(idx + 1)
-	if (c.n+1)*2 <= len(c.slots) {
-		return
-	}
-	old := c.slots
-	c.slots = make([]int32, 2*len(old))
-	mask := len(c.slots) - 1
-	for _, s := range old {
-		if s == 0 {
-			continue
-		}
-		i := int(c.leds[s-1].hash) & mask
-		for c.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		c.slots[i] = s
-	}
-}
-
-// deleteSlot empties slot i, shifting later entries of its probe run back
-// so that lookups need no tombstones.
-func (c *Contacts) deleteSlot(i int) {
-	slots := c.slots
-	mask := len(slots) - 1
-	for j := (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask {
-		home := int(c.leds[slots[j]-1].hash) & mask
-		// Move slots[j] into the hole at i unless its home lies in (i, j].
-		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			slots[i] = slots[j]
-			i = j
-		}
-	}
-	slots[i] = 0
-}
-
-// newLedger returns a free ledger index, reusing released ones.
-func (c *Contacts) newLedger() int {
-	if n := len(c.free); n > 0 {
-		idx := int(c.free[n-1])
-		c.free = c.free[:n-1]
-		return idx
-	}
-	c.leds = append(c.leds, ledger{})
-	return len(c.leds) - 1
-}
-
-// placeID writes the id of a new ledger: over the bytes its slot reserved
-// for a released customer when it fits (so that a task's churn does not
-// grow the arena), else at the end of the arena, rounded up to 8 bytes so
-// that ids of similar lengths fit each other's; the bytes that did not fit
-// are garbage.
-func (c *Contacts) placeID(l *ledger, id []byte) {
-	if len(id) > int(l.cap) {
-		c.garbage += int(l.cap)
-		capacity := (len(id) + 7) &^ 7
-		l.off, l.cap = len(c.ids), uint32(capacity)
-		c.ids = slices.Grow(c.ids, capacity)[:l.off+capacity]
-	}
-	copy(c.ids[l.off:], id)
-	l.size = uint32(len(id))
-}
-
-// release frees ledger idx, in slot, remembering its id for Dirty.
-func (c *Contacts) release(slot, idx int) {
+// release frees ledger idx, remembering its id for Dirty.
+func (c *Contacts) release(idx int) {
 	l := &c.leds[idx]
-	id := c.idOf(l)
-	c.gone = append(binary.AppendUvarint(c.gone, uint64(len(id))), id...)
-	c.deleteSlot(slot)
+	c.gone.Append(c.ids.ID(idx))
+	c.ids.Remove(idx)
 	if m := l.more; m != nil {
 		m.sends, m.dismissed = m.sends[:0], m.dismissed[:0]
 		c.spills = append(c.spills, m)
 	}
-	*l = ledger{off: l.off, cap: l.cap, inList: l.inList}
-	c.free = append(c.free, int32(idx))
-	c.n--
-}
-
-// maybeCompact compacts the arena when more than half of it is garbage.
-func (c *Contacts) maybeCompact() {
-	if c.garbage > len(c.ids)/2 && len(c.ids) > 1<<16 {
-		c.compact()
-	}
-}
-
-// compact copies the bytes reserved by the ledgers, live and released,
-// to a new arena sized to them.
-func (c *Contacts) compact() {
-	live := len(c.ids) - c.garbage
-	ids := make([]byte, 0, live+live/8)
-	for i := range c.leds {
-		l := &c.leds[i]
-		off := len(ids)
-		ids = append(ids, c.ids[l.off:l.off+int(l.cap)]...)
-		l.off = off
-	}
-	c.ids, c.garbage = ids, 0
+	*l = ledger{inList: l.inList}
 }
 
 func (c *Contacts) markDirty(idx int) {
@@ -585,11 +456,11 @@ func decodeLedger(b []byte, sends []send, dis []dismissal) ([]send, []dismissal,
 
 // Delete drops a customer's ledger (erasure) and reports whether it was there.
 func (c *Contacts) Delete(id []byte) bool {
-	slot, found := c.find(id, maphash.Bytes(c.seed, id))
-	if !found {
+	idx, ok := c.ids.Find(id)
+	if !ok {
 		return false
 	}
-	c.release(slot, int(c.slots[slot])-1)
+	c.release(idx)
 	return true
 }
 
@@ -599,17 +470,10 @@ func (c *Contacts) Delete(id []byte) bool {
 // which): the checkpoint writes a tombstone for it. id is valid only
 // during the call; fn must not change c.
 func (c *Contacts) Dirty(fn func(id []byte)) {
-	for g := c.gone; len(g) > 0; {
-		n, k := binary.Uvarint(g)
-		if k <= 0 || n > uint64(len(g)-k) {
-			break // BUG: the list is written by this file
-		}
-		fn(g[k : k+int(n)])
-		g = g[k+int(n):]
-	}
+	c.gone.Each(fn)
 	for _, idx := range c.dirty {
-		if l := &c.leds[idx]; l.live && l.dirty {
-			fn(c.idOf(l))
+		if c.leds[idx].dirty && c.ids.Live(int(idx)) {
+			fn(c.ids.ID(int(idx)))
 		}
 	}
 }
@@ -620,7 +484,8 @@ func (c *Contacts) ClearDirty() {
 		c.leds[idx].inList = false
 		c.leds[idx].dirty = false
 	}
-	c.dirty, c.gone = c.dirty[:0], c.gone[:0]
+	c.dirty = c.dirty[:0]
+	c.gone.Reset()
 }
 
 // Evict drops the ledgers with no send inside the keep window and no
@@ -629,26 +494,22 @@ func (c *Contacts) Evict(now int64) int {
 	n := 0
 	for idx := range c.leds {
 		l := &c.leds[idx]
-		if !l.live {
+		if !c.ids.Live(idx) {
 			continue
 		}
 		l.prune(now, c.keep)
 		if !l.empty() {
 			continue
 		}
-		slot, found := c.find(c.idOf(l), l.hash)
-		if !found {
-			continue // BUG: a live ledger is always in the table
-		}
-		c.release(slot, idx)
+		c.release(idx)
 		n++
 	}
-	c.maybeCompact()
+	c.ids.MaybeCompact()
 	return n
 }
 
 // Len is the number of customers with a ledger.
-func (c *Contacts) Len() int { return c.n }
+func (c *Contacts) Len() int { return c.ids.Len() }
 
 // Send is one recorded send, as the customer view shows it.
 type Send struct {

@@ -166,8 +166,9 @@ func TestContactsModel(t *testing.T) {
 		if !slices.Equal(l.sendList(), r.sends) || !slices.Equal(l.dismissals(), r.dis) {
 			t.Fatalf("%s: sends %v dismissals %v, model %v %v", id, l.sendList(), l.dismissals(), r.sends, r.dis)
 		}
-		if l.dirty != r.dirty || !bytes.Equal(c.idOf(l), id) {
-			t.Fatalf("%s: dirty %v (model %v), id %q", id, l.dirty, r.dirty, c.idOf(l))
+		idx, _ := c.ids.Find(id)
+		if l.dirty != r.dirty || !bytes.Equal(c.ids.ID(idx), id) || l != &c.leds[idx] {
+			t.Fatalf("%s: dirty %v (model %v), id %q", id, l.dirty, r.dirty, c.ids.ID(idx))
 		}
 	}
 	now := int64(0)
@@ -234,7 +235,7 @@ func TestContactsModel(t *testing.T) {
 				gone = append(gone, string(id))
 			}
 		case x < 965:
-			arena := len(c.ids)
+			arena := c.ids.ArenaLen()
 			n := c.Evict(now)
 			want := 0
 			for k, r := range ref {
@@ -248,7 +249,7 @@ func TestContactsModel(t *testing.T) {
 			if n != want {
 				t.Fatalf("op %d: evicted %d, model %d", op, n, want)
 			}
-			if len(c.ids) < arena {
+			if c.ids.ArenaLen() < arena {
 				compactions++
 			}
 		case x < 975:

@@ -111,8 +111,7 @@ func (s *State) RestoreCustomer(customerID, data []byte) error {
 	}
 	s.stats.Dropped += uint64(dropped)
 	if ci := s.lookup(customerID); ci >= 0 {
-		s.removeCustomer(ci)
-		s.gone = s.gone[:len(s.gone)-len(customerID)-uvarintLen(len(customerID))] // not a removal
+		s.drop(ci) // not a removal: no tombstone
 	}
 	if len(insts) == 0 && len(hs) == 0 {
 		return nil
@@ -185,8 +184,6 @@ func pseudo(b []byte) string {
 	}
 	return ""
 }
-
-func uvarintLen(n int) int { return len(binary.AppendUvarint(nil, uint64(n))) }
 
 // reader decodes without panicking; bad records the first failure.
 type reader struct {
@@ -267,17 +264,10 @@ func (s *State) Delete(customerID []byte) bool {
 // features.Store.Dirty: AppendCustomer says whether a removed id has state
 // again; id is valid only during the call and fn must not change the state.
 func (s *State) Dirty(fn func(id []byte)) {
-	for g := s.gone; len(g) > 0; {
-		n, k := binary.Uvarint(g)
-		if k <= 0 || n > uint64(len(g)-k) {
-			break
-		}
-		fn(g[k : k+int(n)])
-		g = g[k+int(n):]
-	}
+	s.gone.Each(fn)
 	for _, ci := range s.dirty {
-		if c := &s.custs[ci]; c.live && c.dirty {
-			s.cust = append(s.cust[:0], s.idOf(c)...)
+		if s.custs[ci].dirty && s.ids.Live(int(ci)) {
+			s.cust = append(s.cust[:0], s.idOf(ci)...)
 			fn(s.cust)
 		}
 	}
@@ -288,5 +278,6 @@ func (s *State) ClearDirty() {
 	for _, ci := range s.dirty {
 		s.custs[ci].inList, s.custs[ci].dirty = false, false
 	}
-	s.dirty, s.gone = s.dirty[:0], s.gone[:0]
+	s.dirty = s.dirty[:0]
+	s.gone.Reset()
 }

@@ -1,47 +1,32 @@
 package journeys
 
-import (
-	"bytes"
-	"encoding/binary"
-	"hash/maphash"
-	"slices"
-)
-
 // The customers' records are laid out like decide.Contacts' ledgers, so
-// that a new customer does not allocate once the state has warmed up: the
-// records are values in a slab (State.custs) indexed by int32, with a free
-// list of released ones; the customer ids live in a byte arena (State.ids);
-// an open-addressing table over maphash (State.slots) finds them. A record
+// that a new customer does not allocate once the state has warmed up: an
+// idindex.Index (State.ids) gives each customer a slot, reusing released
+// ones and their id bytes, and the records are values in a slab
+// (State.custs) parallel to the slots. A record
 // holds its first inlineInsts instances and inlineHist history entries
 // inline; a customer with more spills them to a spill cut from a block
 // shared by spillBlock customers and handed on when the record is released.
 //
-// The timer heap refers to customers by slot index and orders its entries
-// by the customer's id in the arena. So that a stale entry's key never
-// changes, a released record whose slot some heap entries still refer to
-// (refs) is held back from the free list until the last of them is popped
-// or the heap is rebuilt; its id bytes stay as they were until then.
+// The timer heap refers to customers by slot and orders its entries by
+// the customer's id in the index. So that a stale entry's key never
+// changes, a removed record whose slot some heap entries still refer to
+// (refs) is held (idindex.Index.Hold), not released, until the last of
+// them is popped or the heap is rebuilt; its id stays as it was until then.
 
 const (
-	inlineInsts  = 3 // the default max_active
-	inlineHist   = 2
-	spilled      = 0xff
-	spillInsts   = 8
-	spillHist    = 8
-	spillBlock   = 64
-	minSlots     = 64
-	minCompactAt = 1 << 16
+	inlineInsts = 3 // the default max_active
+	inlineHist  = 2
+	spilled     = 0xff
+	spillInsts  = 8
+	spillHist   = 8
+	spillBlock  = 64
 )
 
 type customer struct {
-	hash   uint64
-	off    int    // id offset in State.ids
-	size   uint32 // id length
-	cap    uint32 // id bytes reserved at off
 	refs   uint32 // timer heap entries referring to the record
 	ni, nh uint8  // inline instances and history entries, or spilled
-	live   bool
-	held   bool // released, waiting for refs to reach 0 to be freed
 	dirty  bool
 	inList bool // the record's index is in the dirty list
 	insts  [inlineInsts]instance
@@ -158,113 +143,39 @@ func carve[T any](block *[]T, n int) []T {
 	return b
 }
 
-// idOf returns a record's id, aliasing the arena.
-func (s *State) idOf(c *customer) []byte { return s.ids[c.off : c.off+int(c.size)] }
+// idOf returns a record's id, aliasing the index's arena.
+func (s *State) idOf(ci int32) []byte { return s.ids.ID(int(ci)) }
 
 func (s *State) lookup(id []byte) int32 {
-	slot, found := s.find(id, maphash.Bytes(s.seed, id))
-	if !found {
+	ci, ok := s.ids.Find(id)
+	if !ok {
 		return -1
 	}
-	return s.slots[slot] - 1
-}
-
-// find returns the slot holding id, or the empty slot where it would go.
-func (s *State) find(id []byte, h uint64) (slot int, found bool) {
-	mask := len(s.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		x := s.slots[i]
-		if x == 0 {
-			return i, false
-		}
-		c := &s.custs[x-1]
-		if c.hash == h && bytes.Equal(s.idOf(c), id) {
-			return i, true
-		}
-	}
+	return int32(ci)
 }
 
 // create adds an empty record for id, which must not have one.
 func (s *State) create(id []byte) int32 {
-	h := maphash.Bytes(s.seed, id)
-	slot, _ := s.find(id, h)
-	var ci int32
-	if n := len(s.free); n > 0 {
-		ci, s.free = s.free[n-1], s.free[:n-1]
-	} else {
+	ci, _ := s.ids.Add(id)
+	if ci == len(s.custs) {
 		s.custs = append(s.custs, customer{})
-		ci = int32(len(s.custs) - 1)
 	}
-	c := &s.custs[ci]
-	c.hash, c.live = h, true
-	s.placeID(c, id)
-	s.insertSlot(slot, ci)
-	s.n++
-	return ci
-}
-
-// placeID writes the id of a new record over the bytes its slot reserved
-// when it fits, else at the end of the arena, rounded up to 8 bytes; the
-// bytes that did not fit are garbage.
-func (s *State) placeID(c *customer, id []byte) {
-	if len(id) > int(c.cap) {
-		s.garbage += int(c.cap)
-		capacity := (len(id) + 7) &^ 7
-		c.off, c.cap = len(s.ids), uint32(capacity)
-		s.ids = slices.Grow(s.ids, capacity)[:c.off+capacity]
-	}
-	copy(s.ids[c.off:], id)
-	c.size = uint32(len(id))
-}
-
-// insertSlot records ci in the empty slot found for it, growing the table
-// when it gets half full.
-func (s *State) insertSlot(slot int, ci int32) {
-	s.slots[slot] = ci + 1
-	if (s.n+1)*2 <= len(s.slots) {
-		return
-	}
-	old := s.slots
-	s.slots = make([]int32, 2*len(old))
-	mask := len(s.slots) - 1
-	for _, x := range old {
-		if x == 0 {
-			continue
-		}
-		i := int(s.custs[x-1].hash) & mask
-		for s.slots[i] != 0 {
-			i = (i + 1) & mask
-		}
-		s.slots[i] = x
-	}
-}
-
-// deleteSlot empties slot i, shifting later entries of its probe run back
-// so that lookups need no tombstones.
-func (s *State) deleteSlot(i int) {
-	slots := s.slots
-	mask := len(slots) - 1
-	for j := (i + 1) & mask; slots[j] != 0; j = (j + 1) & mask {
-		home := int(s.custs[slots[j]-1].hash) & mask
-		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			slots[i] = slots[j]
-			i = j
-		}
-	}
-	slots[i] = 0
+	return int32(ci)
 }
 
 // removeCustomer drops customer ci, remembering its id for Dirty.
 func (s *State) removeCustomer(ci int32) {
-	c := &s.custs[ci]
-	if !c.live {
+	if !s.ids.Live(int(ci)) {
 		return
 	}
-	id := s.idOf(c)
-	s.gone = append(binary.AppendUvarint(s.gone, uint64(len(id))), id...)
-	slot, _ := s.find(id, c.hash)
-	s.deleteSlot(slot)
-	s.n--
+	s.gone.Append(s.idOf(ci))
+	s.drop(ci)
+}
+
+// drop drops live customer ci without a tombstone.
+func (s *State) drop(ci int32) {
+	c := &s.custs[ci]
+	s.ids.Hold(int(ci))
 	c.truncInsts(0)
 	c.nh = 0
 	if m := c.more; m != nil {
@@ -273,42 +184,24 @@ func (s *State) removeCustomer(ci int32) {
 		c.ni = 0 // inline decision buffers went to the spill with the instances
 		s.spills = append(s.spills, m)
 	}
-	c.live, c.dirty = false, false
+	c.dirty = false
 	if c.refs > 0 {
-		c.held = true // its id orders heap entries until they are gone
-		return
+		return // held: its id orders heap entries until they are gone
 	}
 	s.release(ci)
 }
 
-// release puts a removed record on the free list.
+// release frees a held record for reuse.
 func (s *State) release(ci int32) {
-	s.custs[ci].held = false
-	s.free = append(s.free, ci)
-	if s.garbage > len(s.ids)/2 && len(s.ids) > minCompactAt {
-		s.compactIDs()
-	}
+	s.ids.Release(int(ci))
+	s.ids.MaybeCompact()
 }
 
 // unref drops a heap entry's reference to ci.
 func (s *State) unref(ci int32) {
 	c := &s.custs[ci]
 	c.refs--
-	if c.refs == 0 && c.held {
+	if c.refs == 0 && s.ids.Held(int(ci)) {
 		s.release(ci)
 	}
-}
-
-// compactIDs copies the bytes reserved by the records, live and released,
-// to a new arena sized to them.
-func (s *State) compactIDs() {
-	live := len(s.ids) - s.garbage
-	ids := make([]byte, 0, live+live/8)
-	for i := range s.custs {
-		c := &s.custs[i]
-		off := len(ids)
-		ids = append(ids, s.ids[c.off:c.off+int(c.cap)]...)
-		c.off = off
-	}
-	s.ids, s.garbage = ids, 0
 }

@@ -1,11 +1,11 @@
 package journeys
 
 import (
-	"hash/maphash"
 	"math"
 	"strconv"
 
 	"github.com/meridian/meridian/event"
+	"github.com/meridian/meridian/internal/idindex"
 )
 
 // instance is one customer's run through one journey.
@@ -54,15 +54,8 @@ type Stats struct {
 // warmed up.
 type State struct {
 	e     *Engine
-	seed  maphash.Seed
-	slots []int32 // open addressing, linear probing over record index+1 (0 = empty), at most half full
+	ids   idindex.Index // the customers: custs[slot] is a customer's record
 	custs []customer
-	free  []int32 // released records, reused first
-	n     int     // live records
-	// ids holds the customer ids, at custs[i].off; garbage is the bytes
-	// no record reserves, reclaimed by compactIDs.
-	ids     []byte
-	garbage int
 	// spills are released records' spills, for reuse; spillBlock,
 	// instBlock and histBlock are what is left of the last blocks new
 	// spills and their room were cut from.
@@ -74,7 +67,7 @@ type State struct {
 	// rebuildAt is the heap size that triggers dropping stale entries.
 	rebuildAt int
 	dirty     []int32
-	gone      []byte // ids removed since ClearDirty, uvarint-length-prefixed
+	gone      idindex.List // ids removed since ClearDirty
 	stats     Stats
 
 	// per call
@@ -92,7 +85,7 @@ type State struct {
 
 // NewState returns an empty state for one task.
 func (e *Engine) NewState() *State {
-	return &State{e: e, seed: maphash.MakeSeed(), slots: make([]int32, minSlots), rebuildAt: minRebuild}
+	return &State{e: e, rebuildAt: minRebuild}
 }
 
 func (s *State) markDirty(ci int32) {
@@ -115,9 +108,9 @@ func (s *State) end() {
 }
 
 // getFacts returns the customer's facts, asking the caller once per timer.
-func (s *State) getFacts(c *customer) Facts {
+func (s *State) getFacts(ci int32) Facts {
 	if !s.haveF {
-		s.fid = append(s.fid[:0], s.idOf(c)...) // a conversion would allocate
+		s.fid = append(s.fid[:0], s.idOf(ci)...) // a conversion would allocate
 		s.facts, s.haveF = s.factsFn(s.fid), true
 	}
 	return s.facts
@@ -173,7 +166,7 @@ func (s *State) goals(ci int32, ev *event.Event) {
 		o.Goals = append(o.Goals, GoalCredit{TS: ev.TS, Journey: j.id, Instance: in.id,
 			ActionID: in.lastAction, Event: j.goal, cust: o.keep(ev.CustomerID),
 			dec: o.keep(in.decision), ev: o.keep(ev.EventID)})
-		s.emit(c, in, s.stepName(in), ToGoal, ev.TS, j.goal, ev.EventID, "", nil)
+		s.emit(ci, in, s.stepName(in), ToGoal, ev.TS, j.goal, ev.EventID, "", nil)
 		if in.ended != "" {
 			in.dead = true
 		}
@@ -327,9 +320,9 @@ func (s *State) run(ci int32, ii int, target int, ts int64, cause string, causeI
 		in.step, in.stepAt = int32(target), ts
 		var res Result
 		if st.kind == kDecide || st.kind == kSend {
-			res = s.doAct(c, in, j, st, ts, cause, causeID, ev)
+			res = s.doAct(ci, in, j, st, ts, cause, causeID, ev)
 		}
-		s.emit(c, in, from, st.id, ts, cause, causeID, res.ActionID, res.DecisionID)
+		s.emit(ci, in, from, st.id, ts, cause, causeID, res.ActionID, res.DecisionID)
 		switch st.kind {
 		case kWaitFor, kWaitEvent:
 			s.arm(ci, ii, satAdd(ts, st.dur))
@@ -337,7 +330,7 @@ func (s *State) run(ci int32, ii int, target int, ts int64, cause string, causeI
 		case kBranch:
 			var f Facts
 			if st.when != nil {
-				f = s.getFacts(c)
+				f = s.getFacts(ci)
 			}
 			if st.when.test(ev, f) {
 				target = st.then
@@ -350,19 +343,19 @@ func (s *State) run(ci int32, ii int, target int, ts int64, cause string, causeI
 	}
 }
 
-func (s *State) doAct(c *customer, in *instance, j *journey, st *step, ts int64, cause string, causeID []byte, ev *event.Event) Result {
+func (s *State) doAct(ci int32, in *instance, j *journey, st *step, ts int64, cause string, causeID []byte, ev *event.Event) Result {
 	r := &s.req
 	s.trig = appendTrigger(s.trig[:0], in.id, st.id, ts)
 	kind := Send
 	if st.kind == kDecide {
 		kind = Decide
 	}
-	s.cust = append(s.cust[:0], s.idOf(c)...)
+	s.cust = append(s.cust[:0], s.idOf(ci)...)
 	*r = Request{CustomerID: s.cust, Journey: j.id, Instance: in.id,
 		Step: st.id, Kind: kind, Actions: st.actions, Channel: st.channel, Cause: cause,
 		CauseID: causeID, Event: ev, TS: ts, TriggerID: s.trig}
 	if kind == Decide {
-		r.Facts = s.getFacts(c)
+		r.Facts = s.getFacts(ci)
 	}
 	var res Result
 	if s.act != nil {
@@ -392,7 +385,7 @@ func (s *State) finish(ci int32, ii int, to string, ts int64, cause string, caus
 	c := &s.custs[ci]
 	in := &c.list()[ii]
 	j := &s.e.journeys[in.journey]
-	s.emit(c, in, s.stepName(in), to, ts, cause, causeID, "", nil)
+	s.emit(ci, in, s.stepName(in), to, ts, cause, causeID, "", nil)
 	in.ended, in.armed = to, false
 	s.markDirty(ci)
 	if j.policy != "always" {
@@ -426,11 +419,11 @@ func (s *State) stepName(in *instance) string {
 	return s.e.journeys[in.journey].steps[in.step].id
 }
 
-func (s *State) emit(c *customer, in *instance, from, to string, ts int64, cause string, causeID []byte, action string, decision []byte) {
+func (s *State) emit(ci int32, in *instance, from, to string, ts int64, cause string, causeID []byte, action string, decision []byte) {
 	o := s.out
 	o.Transitions = append(o.Transitions, Transition{TS: ts, Journey: s.e.journeys[in.journey].id,
 		Instance: in.id, From: from, To: to, Cause: cause, ActionID: action,
-		cust: o.keep(s.idOf(c)), cause: o.keep(causeID), dec: o.keep(decision)})
+		cust: o.keep(s.idOf(ci)), cause: o.keep(causeID), dec: o.keep(decision)})
 }
 
 // compact removes dead instances, expired history, and the customer when

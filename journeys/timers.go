@@ -44,7 +44,7 @@ func (s *State) timerLess(a, b *timer) bool {
 		return a.pre < b.pre
 	}
 	if a.ci != b.ci {
-		if c := bytes.Compare(s.idOf(&s.custs[a.ci]), s.idOf(&s.custs[b.ci])); c != 0 {
+		if c := bytes.Compare(s.idOf(a.ci), s.idOf(b.ci)); c != 0 {
 			return c < 0
 		}
 	}
@@ -106,7 +106,7 @@ func (s *State) arm(ci int32, ii int, due int64) {
 	in.armed, in.due = true, due
 	in.gen++
 	c.refs++
-	s.push(timer{due: due, pre: idPrefix(s.idOf(c)), inst: in.id, ci: ci, gen: in.gen})
+	s.push(timer{due: due, pre: idPrefix(s.idOf(ci)), inst: in.id, ci: ci, gen: in.gen})
 }
 
 // live returns the instance a heap entry still stands for, or -1.
@@ -114,10 +114,10 @@ func (s *State) live(t *timer) int {
 	if t.ci < 0 || int(t.ci) >= len(s.custs) {
 		return -1
 	}
-	c := &s.custs[t.ci]
-	if !c.live {
+	if !s.ids.Live(int(t.ci)) {
 		return -1
 	}
+	c := &s.custs[t.ci]
 	for ii, insts := 0, c.list(); ii < len(insts); ii++ {
 		in := &insts[ii]
 		if in.id == t.inst && in.armed && !in.dead && in.gen == t.gen && in.due == t.due {
@@ -182,8 +182,8 @@ func (s *State) rebuildTimers() {
 	for ci := range s.custs {
 		c := &s.custs[ci]
 		c.refs = 0
-		if !c.live {
-			if c.held {
+		if !s.ids.Live(ci) {
+			if s.ids.Held(ci) {
 				s.release(int32(ci))
 			}
 			continue
@@ -191,7 +191,7 @@ func (s *State) rebuildTimers() {
 		for ii, insts := 0, c.list(); ii < len(insts); ii++ {
 			if in := &insts[ii]; in.armed && !in.dead {
 				c.refs++
-				s.timers = append(s.timers, timer{due: in.due, pre: idPrefix(s.idOf(c)), inst: in.id, ci: int32(ci), gen: in.gen})
+				s.timers = append(s.timers, timer{due: in.due, pre: idPrefix(s.idOf(int32(ci))), inst: in.id, ci: int32(ci), gen: in.gen})
 			}
 		}
 	}

@@ -46,12 +46,12 @@ func (s *State) View(customerID []byte) []InstanceView {
 // metrics, not per event.
 func (s *State) Stats() Stats {
 	st := s.stats
-	st.Customers = s.n
+	st.Customers = s.ids.Len()
 	for ci := range s.custs {
-		c := &s.custs[ci]
-		if !c.live {
+		if !s.ids.Live(ci) {
 			continue
 		}
+		c := &s.custs[ci]
 		for ii, insts := 0, c.list(); ii < len(insts); ii++ {
 			in := &insts[ii]
 			switch {
