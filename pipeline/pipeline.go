@@ -326,7 +326,7 @@ func (p *Pipeline) poll(ctx context.Context) {
 		pctx, cancel := context.WithDeadline(ctx, minTime(nextCheckpoint, nextTick))
 		fetches := p.cl.PollRecords(pctx, p.cfg.Pipeline.MaxBatch)
 		cancel()
-		if fetches.IsClientClosed() || ctx.Err() != nil {
+		if fetches.IsClientClosed() {
 			p.cl.AllowRebalance()
 			return
 		}
@@ -335,7 +335,14 @@ func (p *Pipeline) poll(ctx context.Context) {
 				p.log.Warn("fetch error", "topic", topic, "partition", partition, "err", err)
 			}
 		})
+		// Records a poll returned count as consumed: the final checkpoint's
+		// commit covers them. So they are handed to the tasks even when the
+		// stop came during the poll; dropping them here lost them for good.
 		p.dispatch(fetches)
+		if ctx.Err() != nil {
+			p.cl.AllowRebalance()
+			return
+		}
 		if now := p.now(); !now.Before(nextTick) {
 			p.tick()
 			nextTick = now.Add(every)
