@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +110,4 @@ func TestRestoreMidStreamDecidesTheSame(t *testing.T) {
 	if len(want) != len(got) {
 		t.Fatalf("%d actions after restores, %d straight through", len(got), len(want))
 	}
-	fmt.Println(len(want), "actions")
 }
